@@ -1,0 +1,50 @@
+# Two commands a newcomer needs: `make run` and `make test`. `make help` lists the rest.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# PostgreSQL the tests use besides SQLite; CI=true makes its absence a failure, not a skip.
+TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+export TEST_POSTGRES_URL
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format typecheck migrate openapi lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	touch $(STAMP)
+
+run: $(STAMP) ## migrate the database and serve on 127.0.0.1:$PORT (8000)
+	$(BIN)/python -m app migrate
+	$(BIN)/python -m app serve
+
+test: $(STAMP) ## run the whole test suite (SQLite and PostgreSQL)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff (format check + lint) and mypy strict on app/
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## format and autofix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: $(STAMP) ## apply migrations to DATABASE_URL
+	$(BIN)/python -m app migrate
+
+openapi: $(STAMP) ## regenerate the committed openapi.json
+	$(BIN)/python -m app openapi --output openapi.json
+
+lock: $(STAMP) ## re-lock dependencies from pyproject.toml
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras -o requirements/base.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --extra dev -o requirements/dev.lock pyproject.toml
+
+clean: ## remove the virtualenv and caches (keeps ./data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""Command line: `python -m app token|serve|migrate|openapi`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.core.config import Settings
+
+
+def _token(args: argparse.Namespace) -> int:
+    from app.core.security import mint_dev_token
+
+    settings = Settings()
+    if settings.is_production:
+        print("refusing: development tokens are not available in production", file=sys.stderr)
+        return 2
+    print(mint_dev_token(settings, args.company, args.user, args.ttl))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run(
+        "app.main:serve_app",
+        factory=True,
+        host=args.host,
+        port=args.port or settings.port,
+        proxy_headers=True,
+        log_config=None,
+    )
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from app.core.migrations import upgrade_to_head
+
+    upgrade_to_head(Settings().database_url)
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from app.main import create_app
+
+    document = json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True) + "\n"
+    if args.output == "-":
+        sys.stdout.write(document)
+    else:
+        Path(args.output).write_text(document)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="print a development CRM token")
+    token.add_argument("--company", required=True, help="company id claim")
+    token.add_argument("--user", default="dev-user", help="user id (sub claim)")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.set_defaults(handler=_token)
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="defaults to PORT (8000)")
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", default="openapi.json")
+    openapi.set_defaults(handler=_openapi)
+
+    args = parser.parse_args(argv)
+    handler = args.handler
+    return int(handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

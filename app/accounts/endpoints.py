@@ -1,0 +1,94 @@
+"""Routes for integration accounts: thin, they parse, call the service, return a schema."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.accounts import service
+from app.accounts.models import AccountStatus, Platform
+from app.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from app.api.deps import PrincipalDep, SessionDep
+from app.audit import service as audit
+from app.audit.schemas import LogEntryOut
+from app.core.errors import error_responses
+from app.core.http import API_PREFIX
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/accounts",
+    tags=["accounts"],
+    responses=error_responses(401, 403, 422),
+)
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
+CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the previous page")]
+
+
+@router.get("/", summary="List the company's integration accounts")
+async def list_accounts(
+    session: SessionDep,
+    principal: PrincipalDep,
+    platform: Platform | None = None,
+    status: AccountStatus | None = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[AccountOut]:
+    rows = await service.list_page(
+        session, principal, platform=platform, status=status, cursor=cursor, limit=limit
+    )
+    return page_of(rows, limit, AccountOut)
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED, summary="Create an account (pending)")
+async def create_account(
+    body: AccountCreate, session: SessionDep, principal: PrincipalDep
+) -> AccountOut:
+    account = await service.create(session, principal, body.platform, body.name)
+    return AccountOut.model_validate(account)
+
+
+@router.get("/{account_id}/", responses=error_responses(404), summary="Read an account")
+async def get_account(
+    account_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> AccountOut:
+    return AccountOut.model_validate(await service.get(session, principal, account_id))
+
+
+@router.patch("/{account_id}/", responses=error_responses(404), summary="Rename an account")
+async def update_account(
+    account_id: uuid.UUID, body: AccountUpdate, session: SessionDep, principal: PrincipalDep
+) -> AccountOut:
+    account = await service.rename(session, principal, account_id, body.name)
+    return AccountOut.model_validate(account)
+
+
+@router.delete(
+    "/{account_id}/",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
+    summary="Delete an account",
+)
+async def delete_account(
+    account_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    await service.delete(session, principal, account_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{account_id}/logs/",
+    responses=error_responses(404),
+    summary="The account's audit timeline, newest first",
+)
+async def list_account_logs(
+    account_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[LogEntryOut]:
+    await service.get(session, principal, account_id)
+    rows = await audit.list_for_account(session, principal.company_id, account_id, cursor, limit)
+    return page_of(rows, limit, LogEntryOut)

@@ -1,0 +1,99 @@
+"""Business rules for integration accounts: create, rename, delete, with an audit trail."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import repository
+from app.accounts.models import AccountStatus, IntegrationAccount, Platform
+from app.audit import service as audit
+from app.core.errors import NotFound
+from app.core.security import Principal
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+    message = "No such integration account."
+
+
+async def get(
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID
+) -> IntegrationAccount:
+    account = await repository.get(session, principal.company_id, account_id)
+    if account is None:
+        raise AccountNotFound
+    return account
+
+
+async def list_page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    platform: Platform | None,
+    status: AccountStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> list[IntegrationAccount]:
+    return await repository.list_page(
+        session, principal.company_id, platform=platform, status=status, cursor=cursor, limit=limit
+    )
+
+
+async def create(
+    session: AsyncSession, principal: Principal, platform: Platform, name: str
+) -> IntegrationAccount:
+    account = IntegrationAccount(
+        id=uuid.uuid4(),
+        company_id=principal.company_id,
+        platform=platform,
+        name=name,
+        status=AccountStatus.pending,
+        created_by=principal.actor,
+    )
+    session.add(account)
+    audit.record(
+        session,
+        event="account.created",
+        company_id=principal.company_id,
+        account_id=account.id,
+        message=f"Account '{name}' created for {platform.value}.",
+        actor=principal.actor,
+    )
+    await session.flush()
+    return account
+
+
+async def rename(
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID, name: str
+) -> IntegrationAccount:
+    account = await get(session, principal, account_id)
+    if account.name != name:
+        audit.record(
+            session,
+            event="account.renamed",
+            company_id=principal.company_id,
+            account_id=account.id,
+            message=f"Renamed from '{account.name}' to '{name}'.",
+            data={"old_name": account.name, "new_name": name},
+            actor=principal.actor,
+        )
+        account.name = name
+        await session.flush()
+    return account
+
+
+async def delete(session: AsyncSession, principal: Principal, account_id: uuid.UUID) -> None:
+    account = await get(session, principal, account_id)
+    audit.record(
+        session,
+        event="account.deleted",
+        company_id=principal.company_id,
+        account_id=None,
+        message=f"Account '{account.name}' ({account.platform.value}) deleted.",
+        data={"account_id": str(account.id)},
+        actor=principal.actor,
+    )
+    await session.delete(account)
+    await session.flush()

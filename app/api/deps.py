@@ -1,0 +1,61 @@
+"""The dependencies every router uses, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.core.errors import Unauthorized
+from app.core.security import Principal, principal_from_jwt, principal_from_service_key
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with session_scope(sessionmaker) as session:
+        yield session
+
+
+# scope="function": commit when the endpoint returns, before the response is sent.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued by the CRM")
+_service_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Internal service key (with X-Company-Id)"
+)
+
+
+async def get_principal(
+    request: Request,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    service_key: Annotated[str | None, Depends(_service_key)],
+    company_header: Annotated[
+        str | None,
+        Header(alias="X-Company-Id", include_in_schema=False),
+    ] = None,
+) -> Principal:
+    if service_key:
+        principal = principal_from_service_key(service_key, company_header, settings)
+    elif bearer is not None:
+        principal = principal_from_jwt(bearer.credentials, settings)
+    else:
+        raise Unauthorized
+    request.state.company_id = principal.company_id
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

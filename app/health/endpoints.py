@@ -1,0 +1,68 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.migrations import current_revisions
+
+router = APIRouter(tags=["operations"])
+logger = logging.getLogger("app.health")
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    migrations: str
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: database reachable and migrated to head",
+    responses={503: {"model": Readiness, "description": "Not ready"}},
+)
+async def readyz(request: Request) -> Readiness:
+    engine: AsyncEngine = request.app.state.engine
+    heads: set[str] = request.app.state.migration_heads
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            current = await connection.run_sync(current_revisions)
+    except Exception as exc:
+        logger.warning(
+            "readiness check failed: database unreachable", extra={"error": type(exc).__name__}
+        )
+        body = Readiness(status="unavailable", database="unreachable", migrations="unknown")
+        return JSONResponse(body.model_dump(), status_code=503)  # type: ignore[return-value]
+    if current != heads:
+        body = Readiness(status="unavailable", database="ok", migrations="behind")
+        return JSONResponse(body.model_dump(), status_code=503)  # type: ignore[return-value]
+    return Readiness(status="ok", database="ok", migrations="head")
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+)
+async def metrics(request: Request) -> Response:
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

@@ -1,0 +1,7 @@
+"""Every table, imported in one place so Alembic and `create_all` see the whole schema."""
+
+from app.accounts.models import IntegrationAccount
+from app.audit.models import IntegrationLog
+from app.core.db import Base
+
+__all__ = ["Base", "IntegrationAccount", "IntegrationLog"]
