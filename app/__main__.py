@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -25,11 +26,15 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = Settings()
+    port = args.port or settings.port
+    if "api_base_url" not in settings.model_fields_set:
+        # OAuth redirects and the emulator's URLs must name the port actually served.
+        os.environ["API_BASE_URL"] = f"http://localhost:{port}"
     uvicorn.run(
         "app.main:serve_app",
         factory=True,
         host=args.host,
-        port=args.port or settings.port,
+        port=port,
         proxy_headers=True,
         log_config=None,
     )
@@ -41,6 +46,34 @@ def _migrate(_: argparse.Namespace) -> int:
 
     upgrade_to_head(Settings().database_url)
     return 0
+
+
+def _rotate_keys(_: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.core.crypto import TokenCipher
+    from app.core.db import create_engine, create_sessionmaker
+    from app.tokens.rotation import progress_bar, rotate_keys
+
+    settings = Settings()
+
+    async def run() -> int:
+        engine = create_engine(settings)
+        try:
+            cipher = TokenCipher(settings.integration_encryption_key.get_secret_value())
+            report = await rotate_keys(create_sessionmaker(engine), cipher, progress_bar)
+        finally:
+            await engine.dispose()
+        print(f"re-encrypted {report.rotated} of {report.total} accounts under the current key")
+        if report.unreadable:
+            print(
+                f"{report.unreadable} accounts hold tokens no configured key decrypts",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+
+    return asyncio.run(run())
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -71,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)
+
+    rotate = commands.add_parser("rotate-keys", help="re-encrypt all tokens under the first key")
+    rotate.set_defaults(handler=_rotate_keys)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi.json")

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from pydantic import SecretStr
 
 from app.accounts.endpoints import router as accounts_router
 from app.core.config import Settings
+from app.core.crypto import TokenCipher
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.migrations import head_revisions
 from app.core.observability import Metrics, RequestContextMiddleware
+from app.devtools.endpoints import router as devtools_router
 from app.health.endpoints import router as health_router
+from app.jobs.runner import JobSupervisor, PeriodicJob
+from app.jobs.token_refresh import refresh_due_tokens
+from app.oauth.endpoints import router as oauth_router
+from app.oauth.state import StateCodec
+from app.sandbox import EmulatorConfig, create_emulator
+from app.tiktok.client import TikTokClient
+from app.tokens.manager import TokenManager
+
+EMULATOR_PATH = "/_tiktok"
+EMULATOR_CLIENT_KEY = "sandbox-client-key"
+EMULATOR_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the local emulator's own
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -25,17 +41,71 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}_{route.name}"
 
 
+def uses_emulator(settings: Settings) -> bool:
+    """No TikTok credentials outside production: serve the built-in emulator instead."""
+    return not settings.tiktok_client_id and not settings.is_production
+
+
+def with_emulator(settings: Settings) -> Settings:
+    base = settings.api_base_url.rstrip("/") + EMULATOR_PATH
+    updates: dict[str, object] = {
+        "tiktok_client_id": EMULATOR_CLIENT_KEY,
+        "tiktok_client_secret": SecretStr(EMULATOR_CLIENT_SECRET),
+        "tiktok_auth_base_url": base,
+        "tiktok_api_base_url": base,
+    }
+    if "frontend_url" not in settings.model_fields_set:
+        # The built-in page at /integrations stands in for the CRM frontend.
+        updates["frontend_url"] = settings.api_base_url
+    return settings.model_copy(update=updates)
+
+
+def _background_jobs(app: FastAPI, settings: Settings) -> JobSupervisor:
+    supervisor = JobSupervisor()
+    if settings.background_jobs_enabled:
+
+        async def refresh() -> int:
+            return await refresh_due_tokens(
+                app.state.sessionmaker,
+                app.state.tokens,
+                refresh_ahead=timedelta(seconds=settings.token_refresh_ahead_seconds),
+                renew_refresh_before=timedelta(days=settings.refresh_token_renew_before_days),
+            )
+
+        supervisor.start(
+            PeriodicJob("token_refresh", settings.token_refresh_interval_seconds, refresh)
+        )
+    return supervisor
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    emulated = uses_emulator(settings)
+    if emulated:
+        settings = with_emulator(settings)
+    cipher = TokenCipher(settings.integration_encryption_key.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        app.state.tiktok = (
+            TikTokClient.from_settings(settings, http) if settings.tiktok_client_id else None
+        )
+        app.state.tokens = TokenManager(
+            app.state.sessionmaker,
+            app.state.tiktok,
+            cipher,
+            refresh_ahead=timedelta(seconds=settings.token_refresh_ahead_seconds),
+        )
+        jobs = _background_jobs(app, settings)
         try:
             yield
         finally:
+            await jobs.stop()
+            await http.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -46,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
+    app.state.cipher = cipher
+    app.state.state_codec = StateCodec(settings)
     app.state.metrics = Metrics()
     app.state.migration_heads = head_revisions()
 
@@ -61,7 +133,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     app.include_router(accounts_router)
+    app.include_router(oauth_router)
     app.include_router(health_router)
+    if not settings.is_production:
+        app.include_router(devtools_router)
+    if emulated:
+        app.mount(
+            EMULATOR_PATH,
+            create_emulator(
+                EmulatorConfig(
+                    client_key=EMULATOR_CLIENT_KEY,
+                    client_secret=EMULATOR_CLIENT_SECRET,
+                    redirect_uris=[settings.tiktok_redirect],
+                    webhook_url=f"{settings.api_base_url.rstrip('/')}/api/integrations/webhooks/tiktok/",
+                )
+            ),
+        )
     return app
 
 

@@ -3,5 +3,6 @@
 from app.accounts.models import IntegrationAccount
 from app.audit.models import IntegrationLog
 from app.core.db import Base
+from app.oauth.models import ConsumedOAuthState
 
-__all__ = ["Base", "IntegrationAccount", "IntegrationLog"]
+__all__ = ["Base", "ConsumedOAuthState", "IntegrationAccount", "IntegrationLog"]

@@ -1,10 +1,12 @@
-"""SQL for integration accounts. Every query is scoped to one company."""
+"""SQL for integration accounts. CRM-facing queries are scoped to one company; the few
+internal ones (token work, background jobs) say so."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
@@ -37,4 +39,57 @@ async def list_page(
     if status is not None:
         query = query.where(IntegrationAccount.status == status)
     query = keyset_page(query, IntegrationAccount.created_at, IntegrationAccount.id, cursor, limit)
+    return list((await session.scalars(query)).all())
+
+
+async def lock_by_id(
+    session: AsyncSession, account_id: uuid.UUID, *, skip_locked: bool = False
+) -> IntegrationAccount | None:
+    """Internal (not company-scoped): the row under a lock for token work.
+
+    PostgreSQL takes a row lock (`SKIP LOCKED` returns None when another replica holds it);
+    SQLite has no row locks, the whole write transaction (`BEGIN IMMEDIATE`) is the lock.
+    """
+    query = (
+        select(IntegrationAccount)
+        .where(IntegrationAccount.id == account_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def get_by_id(session: AsyncSession, account_id: uuid.UUID) -> IntegrationAccount | None:
+    """Internal (not company-scoped) read, for background work that already knows the id."""
+    return await session.get(IntegrationAccount, account_id, populate_existing=True)
+
+
+async def find_by_external_id(
+    session: AsyncSession, company_id: str, platform: Platform, external_id: str
+) -> list[IntegrationAccount]:
+    query = select(IntegrationAccount).where(
+        IntegrationAccount.company_id == company_id,
+        IntegrationAccount.platform == platform,
+        IntegrationAccount.external_id == external_id,
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def due_for_refresh(
+    session: AsyncSession, access_before: datetime, refresh_before: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Connected accounts whose access token or refresh token is close to expiry."""
+    query = (
+        select(IntegrationAccount.id)
+        .where(
+            IntegrationAccount.status == AccountStatus.connected,
+            IntegrationAccount.refresh_token_ciphertext.is_not(None),
+            or_(
+                IntegrationAccount.access_token_expires_at < access_before,
+                IntegrationAccount.refresh_token_expires_at < refresh_before,
+            ),
+        )
+        .order_by(IntegrationAccount.access_token_expires_at)
+        .limit(limit)
+    )
     return list((await session.scalars(query)).all())

@@ -84,7 +84,12 @@ async def rename(
     return account
 
 
-async def delete(session: AsyncSession, principal: Principal, account_id: uuid.UUID) -> None:
+async def delete(
+    session: AsyncSession,
+    principal: Principal,
+    account_id: uuid.UUID,
+    revoke: dict[str, object] | None = None,
+) -> None:
     account = await get(session, principal, account_id)
     audit.record(
         session,
@@ -92,7 +97,7 @@ async def delete(session: AsyncSession, principal: Principal, account_id: uuid.U
         company_id=principal.company_id,
         account_id=None,
         message=f"Account '{account.name}' ({account.platform.value}) deleted.",
-        data={"account_id": str(account.id)},
+        data={"account_id": str(account.id), **(revoke or {})},
         actor=principal.actor,
     )
     await session.delete(account)

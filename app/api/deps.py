@@ -10,9 +10,14 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
+from app.core.crypto import TokenCipher
 from app.core.db import session_scope
 from app.core.errors import Unauthorized
 from app.core.security import Principal, principal_from_jwt, principal_from_service_key
+from app.oauth.state import StateCodec
+from app.tiktok.client import TikTokClient
+from app.tiktok.errors import TikTokNotConfigured
+from app.tokens.manager import TokenManager
 
 
 def get_settings(request: Request) -> Settings:
@@ -59,3 +64,39 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_optional_tiktok(request: Request) -> TikTokClient | None:
+    client: TikTokClient | None = request.app.state.tiktok
+    return client
+
+
+def get_tiktok(request: Request) -> TikTokClient:
+    client = get_optional_tiktok(request)
+    if client is None:
+        raise TikTokNotConfigured
+    return client
+
+
+TikTokDep = Annotated[TikTokClient, Depends(get_tiktok)]
+OptionalTikTokDep = Annotated[TikTokClient | None, Depends(get_optional_tiktok)]
+
+
+def get_tokens(request: Request) -> TokenManager:
+    manager: TokenManager = request.app.state.tokens
+    return manager
+
+
+def get_cipher(request: Request) -> TokenCipher:
+    cipher: TokenCipher = request.app.state.cipher
+    return cipher
+
+
+def get_codec(request: Request) -> StateCodec:
+    codec: StateCodec = request.app.state.state_codec
+    return codec
+
+
+TokensDep = Annotated[TokenManager, Depends(get_tokens)]
+CipherDep = Annotated[TokenCipher, Depends(get_cipher)]
+CodecDep = Annotated[StateCodec, Depends(get_codec)]

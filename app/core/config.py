@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     tiktok_api_base_url: str = "https://open.tiktokapis.com"
     tiktok_webhook_tolerance_seconds: int = 300
 
+    # Token lifecycle and background jobs
+    background_jobs_enabled: bool = True
+    token_refresh_interval_seconds: float = 60.0
+    token_refresh_ahead_seconds: int = 600
+    refresh_token_renew_before_days: int = 7
+    oauth_state_ttl_seconds: int = 600
+
     # TikTok for Business
     tiktok_business_app_id: str | None = None
     tiktok_business_secret: SecretStr | None = None
@@ -121,6 +128,16 @@ class Settings(BaseSettings):
             name, sep, key = item.partition(":")
             keys[key if sep else name] = name if sep else f"service-{index + 1}"
         return keys
+
+    @property
+    def tiktok_redirect(self) -> str:
+        return self.tiktok_redirect_uri or (
+            f"{self.api_base_url.rstrip('/')}/api/integrations/accounts/oauth/callback/tiktok/"
+        )
+
+    @property
+    def tiktok_scope_list(self) -> list[str]:
+        return split_csv(self.tiktok_scopes)
 
     @property
     def sqlite_path(self) -> Path | None:

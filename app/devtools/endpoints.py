@@ -1,0 +1,40 @@
+"""Development-only helpers: the local demo page and a development token endpoint.
+
+Mounted only outside production. The page stands in for the CRM frontend so the whole
+connect flow can be tried against the built-in TikTok emulator with no credentials.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Body
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from app.api.deps import SettingsDep
+from app.core.security import mint_dev_token
+
+router = APIRouter(tags=["development"], include_in_schema=False)
+PAGE = Path(__file__).with_name("integrations.html")
+
+
+class DevToken(BaseModel):
+    token: str
+
+
+class DevTokenRequest(BaseModel):
+    company: str = Field(default="demo", min_length=1, max_length=64)
+    user: str = Field(default="demo-user", min_length=1, max_length=255)
+
+
+@router.get("/integrations", response_class=HTMLResponse)
+async def integrations_page() -> HTMLResponse:
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+
+@router.post("/_dev/token")
+async def dev_token(
+    settings: SettingsDep, body: DevTokenRequest = Body(default_factory=DevTokenRequest)
+) -> DevToken:
+    return DevToken(token=mint_dev_token(settings, body.company, body.user, ttl_seconds=8 * 3600))

@@ -1,0 +1,164 @@
+"""Routes of the Login Kit flow: connect, the first-party hop, the callback, disconnect."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from app.accounts.schemas import AccountOut
+from app.api.deps import (
+    CipherDep,
+    CodecDep,
+    OptionalTikTokDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    TikTokDep,
+    TokensDep,
+)
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import error_responses
+from app.core.http import API_PREFIX
+from app.oauth import service
+from app.oauth.state import OAUTH_PATH, StateCodec, StateError, cookie_name
+
+router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["oauth"])
+
+
+class ConnectOut(BaseModel):
+    authorization_url: str = Field(description="Navigate the browser here to connect")
+    state: str = Field(description="Opaque OAuth state of this attempt")
+
+
+def _query(name: str, description: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+def _set_state_cookie(
+    response: Response, settings: Settings, codec: StateCodec, name: str, value: str
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=codec.ttl,
+        path=OAUTH_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=settings.api_base_url.startswith("https://"),
+    )
+
+
+@router.post(
+    "/{account_id}/connect/",
+    responses=error_responses(401, 403, 404, 409, 422),
+    summary="Start connecting a TikTok account (OAuth with PKCE)",
+)
+async def connect_account(
+    account_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    codec: CodecDep,
+    _tiktok: TikTokDep,
+) -> ConnectOut:
+    start = await service.start_connect(session, principal, account_id, settings, codec)
+    # Same-origin frontends get the cookie here; cross-origin ones through the hop URL.
+    _set_state_cookie(response, settings, codec, start.cookie_name, start.cookie_value)
+    return ConnectOut(authorization_url=start.authorization_url, state=start.state)
+
+
+@router.get(
+    "/oauth/start/tiktok/",
+    response_class=RedirectResponse,
+    status_code=302,
+    summary="Browser hop: set the state cookie first-party, then go to TikTok",
+    openapi_extra={"parameters": [_query("ticket", "Signed, encrypted connect ticket")]},
+)
+async def oauth_start(
+    request: Request,
+    settings: SettingsDep,
+    codec: CodecDep,
+    tiktok: TikTokDep,
+) -> RedirectResponse:
+    try:
+        cookie_value = codec.open_ticket(request.query_params.get("ticket", ""))
+        payload = codec.verify(cookie_value, codec.peek_state(cookie_value), utcnow())
+    except StateError as exc:
+        result = service.CallbackResult(None, exc.code)
+        return RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
+    redirect = RedirectResponse(
+        service.tiktok_authorize_url(payload, settings, tiktok), status_code=302
+    )
+    _set_state_cookie(redirect, settings, codec, cookie_name(payload.state), cookie_value)
+    return redirect
+
+
+@router.get(
+    "/oauth/callback/tiktok/",
+    response_class=RedirectResponse,
+    status_code=302,
+    summary="TikTok redirects the browser here; always ends in a redirect to the frontend",
+    openapi_extra={
+        "parameters": [
+            _query("code", "Authorization code (on approval)"),
+            _query("scopes", "Granted scopes, comma-separated"),
+            _query("state", "The state of this connect attempt"),
+            _query("error", "TikTok's error code (on denial or failure)"),
+            _query("error_description", "TikTok's error text"),
+        ]
+    },
+)
+async def oauth_callback(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    codec: CodecDep,
+    tiktok: TikTokDep,
+    cipher: CipherDep,
+) -> RedirectResponse:
+    # Query parameters are read by hand, not validated by FastAPI: whatever arrives, the
+    # browser must end on the frontend, never on a 422 JSON page.
+    query = request.query_params
+    state = query.get("state")
+    params = service.CallbackParams(
+        code=query.get("code"),
+        state=state,
+        scopes=query.get("scopes"),
+        error=query.get("error"),
+        error_description=query.get("error_description"),
+    )
+    cookie = request.cookies.get(cookie_name(state)) if state else None
+    callbacks = service.CallbackService(session, settings, codec, tiktok, cipher)
+    result = await callbacks.finish(params, cookie)
+    redirect = RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
+    if state:
+        redirect.delete_cookie(cookie_name(state), path=OAUTH_PATH)
+    return redirect
+
+
+@router.post(
+    "/{account_id}/disconnect/",
+    responses=error_responses(401, 403, 404, 422),
+    summary="Revoke at TikTok, wipe the tokens, mark the account disconnected",
+)
+async def disconnect_account(
+    account_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    tiktok: OptionalTikTokDep,
+    tokens: TokensDep,
+) -> AccountOut:
+    account = await service.disconnect(session, principal, account_id, tiktok, tokens)
+    return AccountOut.model_validate(account)

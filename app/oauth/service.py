@@ -1,0 +1,347 @@
+"""The Login Kit connection lifecycle: start a connect, finish the callback, disconnect.
+
+The callback never raises into the browser: every outcome is a `CallbackResult` that the
+endpoint turns into a redirect to the CRM frontend with `connected=true|false&error=CODE`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import repository
+from app.accounts import service as accounts
+from app.accounts.models import AccountStatus, IntegrationAccount, Platform
+from app.audit import service as audit
+from app.audit.models import LogLevel
+from app.core.config import Settings
+from app.core.crypto import TokenCipher
+from app.core.db import utcnow
+from app.core.errors import Conflict
+from app.core.security import Principal
+from app.oauth.models import ConsumedOAuthState
+from app.oauth.state import (
+    OAUTH_PATH,
+    OAuthState,
+    StateCodec,
+    StateError,
+    cookie_name,
+    new_state,
+    state_hash,
+)
+from app.tiktok import pkce
+from app.tiktok.client import TikTokClient
+from app.tiktok.errors import TikTokError
+from app.tiktok.schemas import TikTokUser, TokenSet
+from app.tokens import store
+from app.tokens.manager import AccountNotConnected, ReauthRequired, TokenManager
+
+logger = logging.getLogger("app.oauth")
+
+# TikTok's documented OAuth error codes, passed through to the frontend; others are generic.
+KNOWN_TIKTOK_ERRORS = {
+    "access_denied",
+    "invalid_request",
+    "invalid_scope",
+    "unauthorized_client",
+    "unsupported_response_type",
+    "server_error",
+    "temporarily_unavailable",
+}
+
+
+class WrongPlatform(Conflict):
+    code = "wrong_platform"
+    message = "This account is not a TikTok (Login Kit) account."
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectStart:
+    authorization_url: str
+    state: str
+    cookie_name: str
+    cookie_value: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackResult:
+    account_id: uuid.UUID | None
+    error: str | None = None
+
+
+def frontend_redirect(settings: Settings, result: CallbackResult) -> str:
+    params = {"connected": "false" if result.error else "true"}
+    if result.account_id is not None:
+        params["account_id"] = str(result.account_id)
+    if result.error:
+        params["error"] = result.error
+    return f"{settings.frontend_url.rstrip('/')}/integrations?{urlencode(params)}"
+
+
+async def start_connect(
+    session: AsyncSession,
+    principal: Principal,
+    account_id: uuid.UUID,
+    settings: Settings,
+    codec: StateCodec,
+) -> ConnectStart:
+    account = await accounts.get(session, principal, account_id)
+    if account.platform != Platform.tiktok:
+        raise WrongPlatform
+    state = new_state()
+    payload = OAuthState(
+        state=state,
+        verifier=None if settings.tiktok_pkce == "off" else pkce.new_verifier(),
+        account_id=str(account.id),
+        company_id=principal.company_id,
+        user=principal.actor,
+        platform=account.platform.value,
+        expires_at=(utcnow() + timedelta(seconds=codec.ttl)).timestamp(),
+    )
+    cookie_value = codec.sign(payload)
+    hop = f"{settings.api_base_url.rstrip('/')}{OAUTH_PATH}start/tiktok/"
+    audit.record(
+        session,
+        event="connect.started",
+        company_id=principal.company_id,
+        account_id=account.id,
+        message="Connect started; waiting for the user to approve on TikTok.",
+        data={"scopes": settings.tiktok_scope_list, "pkce": settings.tiktok_pkce},
+        actor=principal.actor,
+    )
+    return ConnectStart(
+        authorization_url=f"{hop}?ticket={quote(codec.ticket(cookie_value))}",
+        state=state,
+        cookie_name=cookie_name(state),
+        cookie_value=cookie_value,
+    )
+
+
+def tiktok_authorize_url(payload: OAuthState, settings: Settings, tiktok: TikTokClient) -> str:
+    challenge = pkce.challenge(payload.verifier, settings.tiktok_pkce) if payload.verifier else None
+    return tiktok.authorize_url(
+        state=payload.state,
+        scopes=settings.tiktok_scope_list,
+        redirect_uri=settings.tiktok_redirect,
+        code_challenge=challenge,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackParams:
+    code: str | None
+    state: str | None
+    scopes: str | None
+    error: str | None
+    error_description: str | None
+
+
+class CallbackService:
+    """Finishes a Login Kit connect. Each failure is logged on the account when known."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        codec: StateCodec,
+        tiktok: TikTokClient,
+        cipher: TokenCipher,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.codec = codec
+        self.tiktok = tiktok
+        self.cipher = cipher
+
+    async def finish(self, params: CallbackParams, cookie_value: str | None) -> CallbackResult:
+        try:
+            payload = self.codec.verify(cookie_value, params.state, utcnow())
+        except StateError as exc:
+            logger.info("oauth callback refused", extra={"reason": exc.reason, "error": exc.code})
+            return CallbackResult(None, exc.code)
+        account_id = payload.account_uuid
+        if not await self._consume(payload):
+            return CallbackResult(account_id, "invalid_state")
+        account = await repository.get(self.session, payload.company_id, account_id)
+        if account is None:
+            return CallbackResult(None, "account_not_found")
+        if params.error or not params.code:
+            error = params.error if params.error in KNOWN_TIKTOK_ERRORS else "tiktok_error"
+            return self._fail(
+                account,
+                payload,
+                error or "tiktok_error",
+                {
+                    "tiktok_error": (params.error or "missing code")[:64],
+                    "description": (params.error_description or "")[:300],
+                },
+            )
+        try:
+            tokens = await self.tiktok.exchange_code(
+                code=params.code,
+                redirect_uri=self.settings.tiktok_redirect,
+                code_verifier=payload.verifier,
+            )
+        except TikTokError as exc:
+            return self._fail(account, payload, "token_exchange_failed", _details(exc))
+        conflict = await self._identity_conflict(account, tokens.open_id)
+        if conflict:
+            # Not revoked: at TikTok a revoke may end the user's whole authorization, which
+            # the other (already connected) account still relies on.
+            return self._fail(account, payload, conflict, {"open_id": tokens.open_id})
+        user = await self._user_info(account, tokens)
+        self._connect(account, payload, tokens, user)
+        return CallbackResult(account.id)
+
+    async def _consume(self, payload: OAuthState) -> bool:
+        """Record the state as used; False if it was used before (a replayed callback)."""
+        row = ConsumedOAuthState(
+            state_hash=state_hash(payload.state),
+            expires_at=utcnow() + timedelta(seconds=self.codec.ttl),
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            logger.warning("oauth state replayed", extra={"account_id": payload.account_id})
+            return False
+        return True
+
+    async def _identity_conflict(self, account: IntegrationAccount, open_id: str) -> str | None:
+        reconnecting = account.status in (AccountStatus.connected, AccountStatus.reauth_required)
+        if reconnecting and account.external_id and account.external_id != open_id:
+            return "account_mismatch"
+        linked = await repository.find_by_external_id(
+            self.session, account.company_id, Platform.tiktok, open_id
+        )
+        others = [
+            other
+            for other in linked
+            if other.id != account.id and other.status != AccountStatus.disconnected
+        ]
+        return "already_connected" if others else None
+
+    async def _user_info(self, account: IntegrationAccount, tokens: TokenSet) -> TikTokUser | None:
+        try:
+            return await self.tiktok.user_info(
+                tokens.access_token.get_secret_value(), tokens.scopes
+            )
+        except TikTokError as exc:
+            # The connection itself succeeded; the profile is fetched again on the next sync.
+            audit.record(
+                self.session,
+                event="profile.fetch_failed",
+                company_id=account.company_id,
+                account_id=account.id,
+                level=LogLevel.warning,
+                message=f"Connected, but the profile could not be fetched ({exc.code}).",
+                data=_details(exc),
+            )
+            return None
+
+    def _connect(
+        self,
+        account: IntegrationAccount,
+        payload: OAuthState,
+        tokens: TokenSet,
+        user: TikTokUser | None,
+    ) -> None:
+        now = utcnow()
+        store.store_tokens(account, tokens, self.cipher, now)
+        account.granted_scopes = ",".join(tokens.scopes)
+        account.external_id = tokens.open_id
+        if user is not None:
+            account.union_id = user.union_id or account.union_id
+            account.username = user.username or account.username
+            account.display_name = user.display_name or account.display_name
+            account.avatar_url = user.avatar_url or account.avatar_url
+        account.status = AccountStatus.connected
+        account.connected_at = now
+        account.disconnected_at = None
+        account.last_error_code = None
+        audit.record(
+            self.session,
+            event="connect.succeeded",
+            company_id=account.company_id,
+            account_id=account.id,
+            actor=payload.user,
+            message=f"Connected to TikTok as {account.display_name or tokens.open_id}.",
+            data={"open_id": tokens.open_id, "scopes": tokens.scopes},
+        )
+
+    def _fail(
+        self, account: IntegrationAccount, payload: OAuthState, error: str, data: dict[str, object]
+    ) -> CallbackResult:
+        audit.record(
+            self.session,
+            event="connect.failed",
+            company_id=account.company_id,
+            account_id=account.id,
+            level=LogLevel.warning,
+            actor=payload.user,
+            message=f"Connect failed: {error}.",
+            data={"error": error, **data},
+        )
+        return CallbackResult(account.id, error)
+
+
+async def disconnect(
+    session: AsyncSession,
+    principal: Principal,
+    account_id: uuid.UUID,
+    tiktok: TikTokClient | None,
+    tokens: TokenManager,
+    *,
+    reason: str = "disconnected by user",
+) -> IntegrationAccount:
+    """Revoke at TikTok (refreshing first if needed), then wipe tokens whatever TikTok said."""
+    revoke_note = await revoke_quietly(principal, account_id, tiktok, tokens)
+    account = await accounts.get(session, principal, account_id)
+    store.wipe_tokens(account)
+    if account.status != AccountStatus.pending:
+        account.status = AccountStatus.disconnected
+    account.disconnected_at = utcnow()
+    audit.record(
+        session,
+        event="account.disconnected",
+        company_id=account.company_id,
+        account_id=account.id,
+        actor=principal.actor,
+        level=LogLevel.info if revoke_note["revoked"] else LogLevel.warning,
+        message=f"Disconnected ({reason}); tokens wiped.",
+        data=revoke_note,
+    )
+    await session.flush()
+    return account
+
+
+async def revoke_quietly(
+    principal: Principal, account_id: uuid.UUID, tiktok: TikTokClient | None, tokens: TokenManager
+) -> dict[str, object]:
+    """Best effort: a failure is reported (and logged by the caller), never blocking."""
+    try:
+        token = await tokens.get(account_id, principal.company_id)
+    except (AccountNotConnected, ReauthRequired) as exc:
+        return {"revoked": False, "revoke_skipped": exc.code}
+    except TikTokError as exc:
+        return {"revoked": False, **_details(exc)}
+    if tiktok is None:
+        return {"revoked": False, "revoke_skipped": "tiktok_not_configured"}
+    try:
+        await tiktok.revoke(token.value)
+    except TikTokError as exc:
+        return {"revoked": False, **_details(exc)}
+    return {"revoked": True}
+
+
+def _details(exc: TikTokError) -> dict[str, object]:
+    data: dict[str, object] = {"error": exc.code}
+    if isinstance(exc.details, dict):
+        data.update({k: v for k, v in exc.details.items() if k in ("log_id", "tiktok_code")})
+    return data

@@ -1,0 +1,275 @@
+"""The one way to get a TikTok access token: valid, refreshed ahead of expiry, once.
+
+TikTok rotates refresh tokens: the old one dies when a new one is issued, so two concurrent
+refreshes of one account would break it for good. A refresh therefore happens
+- once per process: callers for the same account queue on an in-process lock (single flight);
+- once across replicas: under the account's row lock (PostgreSQL `FOR UPDATE`; SQLite's
+  `BEGIN IMMEDIATE` write lock), re-checking `token_version` after the lock is taken;
+- durably: the rotated tokens are committed before the lock is released.
+After `invalid_grant` the row is read again before the token is declared dead, because
+another writer may have rotated it in the meantime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.accounts import repository
+from app.accounts.models import AccountStatus, IntegrationAccount
+from app.audit import service as audit
+from app.audit.models import LogLevel
+from app.core.crypto import DecryptionError, TokenCipher
+from app.core.db import session_scope, utcnow
+from app.core.errors import AppError, Conflict, NotFound
+from app.tiktok.client import TikTokClient
+from app.tiktok.errors import TikTokError, TikTokNotConfigured, TikTokReauthRequired
+from app.tokens import store
+
+logger = logging.getLogger("app.tokens")
+
+
+class AccountNotConnected(Conflict):
+    code = "account_not_connected"
+    message = "The account is not connected to TikTok; connect it first."
+
+
+class ReauthRequired(Conflict):
+    code = "reauth_required"
+    message = "TikTok no longer accepts this account's tokens; reconnect the account."
+
+
+class AccountGone(NotFound):
+    code = "account_not_found"
+    message = "No such integration account."
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    value: str = field(repr=False)
+    version: int
+    scopes: tuple[str, ...]
+    open_id: str | None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    token: AccessToken | None = None
+    error: Exception | None = None
+    seen_version: int = 0
+
+
+class TokenManager:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tiktok: TikTokClient | None,
+        cipher: TokenCipher,
+        *,
+        refresh_ahead: timedelta = timedelta(minutes=10),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._tiktok = tiktok
+        self._cipher = cipher
+        self._refresh_ahead = refresh_ahead
+        self._clock = clock
+        self._flights: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    # ---- public API ----------------------------------------------------------------------
+
+    async def get(
+        self,
+        account_id: uuid.UUID,
+        company_id: str | None = None,
+        *,
+        rejected_version: int | None = None,
+    ) -> AccessToken:
+        """A valid access token for the account (of `company_id`, when given).
+
+        `rejected_version`: TikTok refused that token (a 401), so refresh unless someone
+        already replaced it. Call this before the request's own session has begun a
+        transaction: on SQLite a transaction is the database-wide write lock.
+        """
+        async with self._sessionmaker() as session:
+            account = await repository.get_by_id(session, account_id)
+            if account is None or (company_id is not None and account.company_id != company_id):
+                raise AccountGone
+            self._ensure_usable(account)
+            if self._usable_now(account, rejected_version):
+                return self._token_of(account)
+        async with self._flight(account_id):
+            token = await self._refresh(account_id, rejected_version=rejected_version)
+        assert token is not None
+        return token
+
+    async def refresh_if_due(self, account_id: uuid.UUID, refresh_before: datetime) -> bool:
+        """Background refresh: skip rows another replica holds; True when a refresh happened."""
+        async with self._flight(account_id):
+            token = await self._refresh(
+                account_id, rejected_version=None, skip_locked=True, refresh_before=refresh_before
+            )
+        return token is not None
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _flight(self, account_id: uuid.UUID) -> asyncio.Lock:
+        lock = self._flights.get(account_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._flights[account_id] = lock
+        return lock
+
+    def _ensure_usable(self, account: IntegrationAccount) -> None:
+        if account.status == AccountStatus.reauth_required:
+            raise ReauthRequired
+        if account.status != AccountStatus.connected or account.refresh_token_ciphertext is None:
+            raise AccountNotConnected
+
+    def _usable_now(self, account: IntegrationAccount, rejected_version: int | None) -> bool:
+        expires = account.access_token_expires_at
+        if account.access_token_ciphertext is None or expires is None:
+            return False
+        if rejected_version is not None and account.token_version == rejected_version:
+            return False
+        return expires - self._refresh_ahead > self._clock()
+
+    def _still_valid(self, account: IntegrationAccount) -> bool:
+        expires = account.access_token_expires_at
+        return (
+            account.access_token_ciphertext is not None
+            and expires is not None
+            and (expires > self._clock())
+        )
+
+    def _token_of(self, account: IntegrationAccount) -> AccessToken:
+        try:
+            value = store.access_token(account, self._cipher)
+        except DecryptionError as exc:
+            logger.error("access token does not decrypt", extra={"account_id": str(account.id)})
+            raise ReauthRequired("The stored token cannot be decrypted; reconnect.") from exc
+        assert value is not None
+        return AccessToken(value, account.token_version, tuple(account.scopes), account.external_id)
+
+    async def _refresh(
+        self,
+        account_id: uuid.UUID,
+        *,
+        rejected_version: int | None,
+        skip_locked: bool = False,
+        refresh_before: datetime | None = None,
+    ) -> AccessToken | None:
+        outcome = _Outcome()
+        async with session_scope(self._sessionmaker) as session:
+            account = await repository.lock_by_id(session, account_id, skip_locked=skip_locked)
+            if account is None:
+                if skip_locked:
+                    return None
+                raise AccountGone
+            if refresh_before is not None:
+                if account.status != AccountStatus.connected or not self._due(
+                    account, refresh_before
+                ):
+                    return None
+            else:
+                self._ensure_usable(account)
+                if self._usable_now(account, rejected_version):
+                    return self._token_of(account)  # another caller refreshed while we waited
+            outcome = await self._call_refresh(session, account)
+        if isinstance(outcome.error, TikTokReauthRequired):
+            return await self._conclude_dead(account_id, outcome.seen_version, outcome.error)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.token
+
+    def _due(self, account: IntegrationAccount, refresh_before: datetime) -> bool:
+        access = account.access_token_expires_at
+        refresh = account.refresh_token_expires_at
+        access_due = access is None or access - self._refresh_ahead <= self._clock()
+        return access_due or (refresh is not None and refresh <= refresh_before)
+
+    async def _call_refresh(self, session: AsyncSession, account: IntegrationAccount) -> _Outcome:
+        """Runs under the row lock; its writes commit before the lock is released."""
+        seen = account.token_version
+        try:
+            refresh_value = store.refresh_token(account, self._cipher)
+        except DecryptionError:
+            refresh_value = None
+        if refresh_value is None:
+            return _Outcome(
+                error=TikTokReauthRequired("No usable refresh token."), seen_version=seen
+            )
+        if self._tiktok is None:
+            return _Outcome(error=TikTokNotConfigured(), seen_version=seen)
+        try:
+            tokens = await self._tiktok.refresh(refresh_value)
+        except TikTokReauthRequired as exc:
+            return _Outcome(error=exc, seen_version=seen)
+        except TikTokError as exc:
+            audit.record(
+                session,
+                event="token.refresh_failed",
+                company_id=account.company_id,
+                account_id=account.id,
+                level=LogLevel.warning,
+                message=f"Token refresh failed ({exc.code}); will retry.",
+                data=_error_data(exc),
+            )
+            if self._still_valid(account):
+                # The current access token still works: a transient TikTok failure must not
+                # break the caller. The next use or the background job retries the refresh.
+                return _Outcome(token=self._token_of(account), seen_version=seen)
+            return _Outcome(error=exc, seen_version=seen)
+        store.store_tokens(account, tokens, self._cipher, self._clock())
+        account.last_error_code = None
+        audit.record(
+            session,
+            event="token.refreshed",
+            company_id=account.company_id,
+            account_id=account.id,
+            message="Access token refreshed; refresh token rotated.",
+            data={"expires_in": tokens.expires_in, "refresh_expires_in": tokens.refresh_expires_in},
+        )
+        await session.flush()
+        logger.info("token refreshed", extra={"account_id": str(account.id)})
+        return _Outcome(token=self._token_of(account), seen_version=seen)
+
+    async def _conclude_dead(
+        self, account_id: uuid.UUID, seen_version: int, error: TikTokError
+    ) -> AccessToken:
+        async with session_scope(self._sessionmaker) as session:
+            account = await repository.lock_by_id(session, account_id)
+            if account is None:
+                raise AccountGone
+            if account.token_version != seen_version and self._still_valid(account):
+                # Someone else rotated the token between our read and TikTok's answer.
+                return self._token_of(account)
+            account.status = AccountStatus.reauth_required
+            account.last_error_code = "invalid_grant"
+            audit.record(
+                session,
+                event="token.refresh_failed",
+                company_id=account.company_id,
+                account_id=account.id,
+                level=LogLevel.error,
+                message="TikTok refused the refresh token; the account must be reconnected.",
+                data=_error_data(error),
+            )
+        logger.warning("refresh token dead", extra={"account_id": str(account_id)})
+        raise ReauthRequired
+
+
+def _error_data(exc: AppError) -> dict[str, object]:
+    data: dict[str, object] = {"error": exc.code}
+    if isinstance(exc.details, dict):
+        data.update({k: v for k, v in exc.details.items() if k in ("log_id", "tiktok_code")})
+    return data
