@@ -189,7 +189,7 @@ class CallbackService:
                 code_verifier=payload.verifier,
             )
         except TikTokError as exc:
-            return self._fail(account, payload, "token_exchange_failed", _details(exc))
+            return self._fail(account, payload, "token_exchange_failed", exc.log_data())
         conflict = await self._identity_conflict(account, tokens.open_id)
         if conflict:
             # Not revoked: at TikTok a revoke may end the user's whole authorization, which
@@ -241,7 +241,7 @@ class CallbackService:
                 account_id=account.id,
                 level=LogLevel.warning,
                 message=f"Connected, but the profile could not be fetched ({exc.code}).",
-                data=_details(exc),
+                data=exc.log_data(),
             )
             return None
 
@@ -330,18 +330,11 @@ async def revoke_quietly(
     except (AccountNotConnected, ReauthRequired) as exc:
         return {"revoked": False, "revoke_skipped": exc.code}
     except TikTokError as exc:
-        return {"revoked": False, **_details(exc)}
+        return {"revoked": False, **exc.log_data()}
     if tiktok is None:
         return {"revoked": False, "revoke_skipped": "tiktok_not_configured"}
     try:
         await tiktok.revoke(token.value)
     except TikTokError as exc:
-        return {"revoked": False, **_details(exc)}
+        return {"revoked": False, **exc.log_data()}
     return {"revoked": True}
-
-
-def _details(exc: TikTokError) -> dict[str, object]:
-    data: dict[str, object] = {"error": exc.code}
-    if isinstance(exc.details, dict):
-        data.update({k: v for k, v in exc.details.items() if k in ("log_id", "tiktok_code")})
-    return data

@@ -50,6 +50,15 @@ class TikTokError(AppError):
         details = {key: value for key, value in details.items() if value is not None}
         super().__init__(message, details=details or None, headers=headers)
 
+    def log_data(self) -> dict[str, Any]:
+        """What an account log entry keeps of this failure: our code, TikTok's code, log_id."""
+        data: dict[str, Any] = {"error": self.code}
+        if self.tiktok_code:
+            data["tiktok_code"] = self.tiktok_code
+        if self.log_id:
+            data["log_id"] = self.log_id
+        return data
+
 
 class TikTokReauthRequired(TikTokError):
     status_code = 409

@@ -28,7 +28,7 @@ from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.crypto import DecryptionError, TokenCipher
 from app.core.db import session_scope, utcnow
-from app.core.errors import AppError, Conflict, NotFound
+from app.core.errors import Conflict, NotFound
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokError, TikTokNotConfigured, TikTokReauthRequired
 from app.tokens import store
@@ -222,7 +222,7 @@ class TokenManager:
                 account_id=account.id,
                 level=LogLevel.warning,
                 message=f"Token refresh failed ({exc.code}); will retry.",
-                data=_error_data(exc),
+                data=exc.log_data(),
             )
             if self._still_valid(account):
                 # The current access token still works: a transient TikTok failure must not
@@ -262,14 +262,7 @@ class TokenManager:
                 account_id=account.id,
                 level=LogLevel.error,
                 message="TikTok refused the refresh token; the account must be reconnected.",
-                data=_error_data(error),
+                data=error.log_data(),
             )
         logger.warning("refresh token dead", extra={"account_id": str(account_id)})
         raise ReauthRequired
-
-
-def _error_data(exc: AppError) -> dict[str, object]:
-    data: dict[str, object] = {"error": exc.code}
-    if isinstance(exc.details, dict):
-        data.update({k: v for k, v in exc.details.items() if k in ("log_id", "tiktok_code")})
-    return data
