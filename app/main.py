@@ -22,15 +22,20 @@ from app.core.migrations import head_revisions
 from app.core.observability import Metrics, RequestContextMiddleware
 from app.devtools.endpoints import router as devtools_router
 from app.health.endpoints import router as health_router
+from app.jobs.profile_sync import sync_due_profiles
 from app.jobs.runner import JobSupervisor, PeriodicJob
 from app.jobs.token_refresh import refresh_due_tokens
 from app.oauth.endpoints import router as oauth_router
 from app.oauth.state import StateCodec
+from app.profile.endpoints import router as profile_router
+from app.profile.service import ProfileService
 from app.sandbox import EmulatorConfig, create_emulator
 from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
 
 EMULATOR_PATH = "/_tiktok"
+# How often the background sync looks for accounts whose profile is older than the period.
+PROFILE_SYNC_CHECK_SECONDS = 60.0
 EMULATOR_CLIENT_KEY = "sandbox-client-key"
 EMULATOR_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the local emulator's own
 
@@ -75,6 +80,19 @@ def _background_jobs(app: FastAPI, settings: Settings) -> JobSupervisor:
         supervisor.start(
             PeriodicJob("token_refresh", settings.token_refresh_interval_seconds, refresh)
         )
+
+        if app.state.tiktok is not None:
+            profiles = ProfileService(app.state.tiktok, app.state.tokens)
+
+            async def sync_profiles() -> int:
+                return await sync_due_profiles(
+                    app.state.sessionmaker,
+                    profiles,
+                    max_age=timedelta(seconds=settings.profile_sync_interval_seconds),
+                    requests_per_minute=settings.profile_sync_requests_per_minute,
+                )
+
+            supervisor.start(PeriodicJob("profile_sync", PROFILE_SYNC_CHECK_SECONDS, sync_profiles))
     return supervisor
 
 
@@ -134,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(accounts_router)
     app.include_router(oauth_router)
+    app.include_router(profile_router)
     app.include_router(health_router)
     if not settings.is_production:
         app.include_router(devtools_router)

@@ -4,5 +4,14 @@ from app.accounts.models import IntegrationAccount
 from app.audit.models import IntegrationLog
 from app.core.db import Base
 from app.oauth.models import ConsumedOAuthState
+from app.profile.models import StatsSnapshot
+from app.webhooks.models import TikTokWebhookEvent
 
-__all__ = ["Base", "ConsumedOAuthState", "IntegrationAccount", "IntegrationLog"]
+__all__ = [
+    "Base",
+    "ConsumedOAuthState",
+    "IntegrationAccount",
+    "IntegrationLog",
+    "StatsSnapshot",
+    "TikTokWebhookEvent",
+]

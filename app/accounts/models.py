@@ -56,6 +56,13 @@ class IntegrationAccount(IdMixin, TimestampMixin, Base):
     username: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
     avatar_url: Mapped[str | None] = mapped_column(Text)
+    avatar_large_url: Mapped[str | None] = mapped_column(Text)
+    bio_description: Mapped[str | None] = mapped_column(Text)
+    profile_deep_link: Mapped[str | None] = mapped_column(Text)
+    is_verified: Mapped[bool | None]
+    profile_synced_at: Mapped[datetime | None]
+    # Lease taken by the background sync so replicas do not sync the same account at once.
+    sync_lease_until: Mapped[datetime | None]
 
     # Tokens: ciphertext only (see app.core.crypto); never returned by the API.
     access_token_ciphertext: Mapped[str | None] = mapped_column(Text)

@@ -15,6 +15,7 @@ from app.core.db import session_scope
 from app.core.errors import Unauthorized
 from app.core.security import Principal, principal_from_jwt, principal_from_service_key
 from app.oauth.state import StateCodec
+from app.profile.service import ProfileService
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokNotConfigured
 from app.tokens.manager import TokenManager
@@ -100,3 +101,10 @@ def get_codec(request: Request) -> StateCodec:
 TokensDep = Annotated[TokenManager, Depends(get_tokens)]
 CipherDep = Annotated[TokenCipher, Depends(get_cipher)]
 CodecDep = Annotated[StateCodec, Depends(get_codec)]
+
+
+def get_profiles(tiktok: TikTokDep, tokens: TokensDep) -> ProfileService:
+    return ProfileService(tiktok, tokens)
+
+
+ProfilesDep = Annotated[ProfileService, Depends(get_profiles)]

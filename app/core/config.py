@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     tiktok_auth_base_url: str = "https://www.tiktok.com"
     tiktok_api_base_url: str = "https://open.tiktokapis.com"
     tiktok_webhook_tolerance_seconds: int = 300
+    webhook_max_body_bytes: int = 65536
+    tiktok_webhook_sweep_interval_seconds: float = 30.0
 
     # Token lifecycle and background jobs
     background_jobs_enabled: bool = True
@@ -66,6 +68,10 @@ class Settings(BaseSettings):
     token_refresh_ahead_seconds: int = 600
     refresh_token_renew_before_days: int = 7
     oauth_state_ttl_seconds: int = 600
+    profile_max_age_seconds: int = 900
+    profile_sync_interval_seconds: float = 3600.0
+    # Background sync's share of TikTok's 600 requests/min/endpoint budget.
+    profile_sync_requests_per_minute: int = 300
 
     # TikTok for Business
     tiktok_business_app_id: str | None = None

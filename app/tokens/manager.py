@@ -16,9 +16,10 @@ import asyncio
 import logging
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +35,7 @@ from app.tiktok.errors import TikTokError, TikTokNotConfigured, TikTokReauthRequ
 from app.tokens import store
 
 logger = logging.getLogger("app.tokens")
+T = TypeVar("T")
 
 
 class AccountNotConnected(Conflict):
@@ -111,6 +113,25 @@ class TokenManager:
             token = await self._refresh(account_id, rejected_version=rejected_version)
         assert token is not None
         return token
+
+    async def call(
+        self,
+        account_id: uuid.UUID,
+        company_id: str,
+        request: Callable[[AccessToken], Awaitable[T]],
+    ) -> T:
+        """Run a TikTok request with a valid token. If TikTok rejects the token (401), refresh
+        once and retry; a second rejection means the account must be reconnected."""
+        token = await self.get(account_id, company_id)
+        try:
+            return await request(token)
+        except TikTokReauthRequired:
+            token = await self.get(account_id, company_id, rejected_version=token.version)
+        try:
+            return await request(token)
+        except TikTokReauthRequired as exc:
+            await self._mark_reauth_required(account_id, exc)
+            raise ReauthRequired from exc
 
     async def refresh_if_due(self, account_id: uuid.UUID, refresh_before: datetime) -> bool:
         """Background refresh: skip rows another replica holds; True when a refresh happened."""
@@ -242,6 +263,23 @@ class TokenManager:
         await session.flush()
         logger.info("token refreshed", extra={"account_id": str(account.id)})
         return _Outcome(token=self._token_of(account), seen_version=seen)
+
+    async def _mark_reauth_required(self, account_id: uuid.UUID, error: TikTokError) -> None:
+        async with session_scope(self._sessionmaker) as session:
+            account = await repository.lock_by_id(session, account_id)
+            if account is None or account.status != AccountStatus.connected:
+                return
+            account.status = AccountStatus.reauth_required
+            account.last_error_code = error.tiktok_code or error.code
+            audit.record(
+                session,
+                event="token.rejected",
+                company_id=account.company_id,
+                account_id=account.id,
+                level=LogLevel.error,
+                message="TikTok rejected a freshly refreshed token; reconnect the account.",
+                data=error.log_data(),
+            )
 
     async def _conclude_dead(
         self, account_id: uuid.UUID, seen_version: int, error: TikTokError
