@@ -32,6 +32,8 @@ from app.profile.service import ProfileService
 from app.sandbox import EmulatorConfig, create_emulator
 from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
+from app.webhooks.endpoints import router as webhooks_router
+from app.webhooks.jobs import sweep_webhook_events
 
 EMULATOR_PATH = "/_tiktok"
 # How often the background sync looks for accounts whose profile is older than the period.
@@ -79,6 +81,15 @@ def _background_jobs(app: FastAPI, settings: Settings) -> JobSupervisor:
 
         supervisor.start(
             PeriodicJob("token_refresh", settings.token_refresh_interval_seconds, refresh)
+        )
+
+        async def sweep_webhooks() -> int:
+            return await sweep_webhook_events(app.state.sessionmaker)
+
+        supervisor.start(
+            PeriodicJob(
+                "webhook_sweep", settings.tiktok_webhook_sweep_interval_seconds, sweep_webhooks
+            )
         )
 
         if app.state.tiktok is not None:
@@ -153,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(oauth_router)
     app.include_router(profile_router)
+    app.include_router(webhooks_router)
     app.include_router(health_router)
     if not settings.is_production:
         app.include_router(devtools_router)

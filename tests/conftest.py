@@ -95,6 +95,8 @@ def make_settings(**overrides: Any) -> Settings:
         "secret_key": "test-secret-key-0123456789",
         "api_base_url": "http://testserver",
         "frontend_url": "http://frontend.test",
+        # Tests drive background jobs explicitly; none run behind their back.
+        "background_jobs_enabled": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -36,6 +36,8 @@ from app.tokens import store
 
 logger = logging.getLogger("app.tokens")
 T = TypeVar("T")
+# Recorded when the stored refresh token is missing or no configured key decrypts it.
+UNREADABLE = "refresh_token_unreadable"
 
 
 class AccountNotConnected(Conflict):
@@ -205,7 +207,7 @@ class TokenManager:
                 self._ensure_usable(account)
                 if self._usable_now(account, rejected_version):
                     return self._token_of(account)  # another caller refreshed while we waited
-            outcome = await self._call_refresh(session, account)
+            outcome = await self._call_refresh(session, account, rejected_version)
         if isinstance(outcome.error, TikTokReauthRequired):
             return await self._conclude_dead(account_id, outcome.seen_version, outcome.error)
         if outcome.error is not None:
@@ -218,7 +220,9 @@ class TokenManager:
         access_due = access is None or access - self._refresh_ahead <= self._clock()
         return access_due or (refresh is not None and refresh <= refresh_before)
 
-    async def _call_refresh(self, session: AsyncSession, account: IntegrationAccount) -> _Outcome:
+    async def _call_refresh(
+        self, session: AsyncSession, account: IntegrationAccount, rejected_version: int | None
+    ) -> _Outcome:
         """Runs under the row lock; its writes commit before the lock is released."""
         seen = account.token_version
         try:
@@ -227,7 +231,8 @@ class TokenManager:
             refresh_value = None
         if refresh_value is None:
             return _Outcome(
-                error=TikTokReauthRequired("No usable refresh token."), seen_version=seen
+                error=TikTokReauthRequired("No usable refresh token.", tiktok_code=UNREADABLE),
+                seen_version=seen,
             )
         if self._tiktok is None:
             return _Outcome(error=TikTokNotConfigured(), seen_version=seen)
@@ -245,7 +250,7 @@ class TokenManager:
                 message=f"Token refresh failed ({exc.code}); will retry.",
                 data=exc.log_data(),
             )
-            if self._still_valid(account):
+            if self._still_valid(account) and account.token_version != rejected_version:
                 # The current access token still works: a transient TikTok failure must not
                 # break the caller. The next use or the background job retries the refresh.
                 return _Outcome(token=self._token_of(account), seen_version=seen)
@@ -288,11 +293,12 @@ class TokenManager:
             account = await repository.lock_by_id(session, account_id)
             if account is None:
                 raise AccountGone
+            self._ensure_usable(account)  # disconnected or flagged meanwhile: leave it as is
             if account.token_version != seen_version and self._still_valid(account):
                 # Someone else rotated the token between our read and TikTok's answer.
                 return self._token_of(account)
             account.status = AccountStatus.reauth_required
-            account.last_error_code = "invalid_grant"
+            account.last_error_code = error.tiktok_code or "invalid_grant"
             audit.record(
                 session,
                 event="token.refresh_failed",

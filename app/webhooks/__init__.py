@@ -1,0 +1,1 @@
+"""TikTok's Login Kit / developer-portal webhooks: verified, stored once, processed once."""

@@ -1,0 +1,262 @@
+"""The rules for TikTok webhooks: store each distinct event once, then process it once.
+
+`receive` runs in the request's transaction, so the event is committed before TikTok gets
+its 200. `process` runs afterwards in a transaction of its own that claims the event, applies
+it and marks it processed together: the effects and the status commit atomically, so an
+event is never applied twice, and one that failed stays `received` for the sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.accounts.models import AccountStatus, IntegrationAccount
+from app.audit import service as audit
+from app.audit.models import LogLevel
+from app.core.db import session_scope, utcnow
+from app.tokens.store import wipe_tokens
+from app.webhooks import repository
+from app.webhooks.envelope import MalformedEvent, TikTokEvent, parse_event, raw_dedupe_key
+from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
+from app.webhooks.signature import SignedWebhook
+
+logger = logging.getLogger("app.webhooks")
+
+MAX_ATTEMPTS = 5
+MAX_REASON_LENGTH = 500
+AUTHORIZATION_REMOVED = "authorization.removed"
+# TikTok's `authorization.removed` reason codes (TIKTOK_API.md §3).
+REMOVAL_REASONS = {
+    0: "unknown reason",
+    1: "the user disconnected the app in TikTok",
+    2: "the user deleted their TikTok account",
+    3: "the user's age changed",
+    4: "the TikTok account was banned",
+    5: "the developer revoked the authorization",
+}
+# What each known event means, for the account log; unknown events are logged as such.
+EVENT_MESSAGES = {
+    "video.upload.failed": "A video upload to TikTok failed.",
+    "video.publish.completed": "A video was published on TikTok.",
+    "post.publish.failed": "Publishing a post on TikTok failed.",
+    "post.publish.complete": "A post was published on TikTok.",
+    "post.publish.inbox_delivered": "A post was delivered to the creator's TikTok inbox.",
+    "post.publish.publicly_available": "A post is publicly available on TikTok.",
+    "post.publish.no_longer_publicaly_available": "A post is no longer publicly available.",
+    "portability.download.ready": "A TikTok data portability download is ready.",
+    "tiktok.ping": "TikTok's test event was received.",
+}
+# Events that mean something went wrong for the user; the rest are informational.
+WARNING_EVENTS = {"video.upload.failed", "post.publish.failed"}
+MAX_LOG_EVENT_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    status: Literal["accepted", "duplicate", "rejected"]
+    event_id: uuid.UUID | None = None  # set when the event must now be processed
+    reason: str | None = None
+
+
+def _body_text(body: bytes) -> str:
+    # Kept for inspection; PostgreSQL text refuses NUL, so it is replaced like bad UTF-8.
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+async def receive(session: AsyncSession, webhook: SignedWebhook) -> Receipt:
+    """Store a verified delivery once. Raises `ClientKeyMismatch` for another app's event."""
+    try:
+        event = parse_event(webhook.body, webhook.client_key)
+    except MalformedEvent as exc:
+        reason = str(exc)
+        stored = await repository.insert_new(
+            session,
+            dedupe_key=raw_dedupe_key(webhook.body),
+            body=_body_text(webhook.body),
+            status=WebhookEventStatus.rejected,
+            reason=reason,
+        )
+        if stored is None:
+            return Receipt("duplicate", reason=reason)
+        logger.warning("tiktok webhook rejected", extra={"event_id": str(stored), "reason": reason})
+        return Receipt("rejected", reason=reason)
+    stored = await repository.insert_new(
+        session,
+        dedupe_key=event.dedupe_key,
+        event=event.event,
+        user_openid=event.user_openid,
+        client_key=event.client_key,
+        create_time=event.create_time,
+        body=_body_text(webhook.body),
+        status=WebhookEventStatus.received,
+    )
+    if stored is None:
+        return Receipt("duplicate")
+    return Receipt("accepted", event_id=stored)
+
+
+async def process(sessionmaker: async_sessionmaker[AsyncSession], event_id: uuid.UUID) -> bool:
+    """Process one stored event if nobody has; True when this call processed it.
+
+    Never raises (it runs after the response and in the sweeper): a failure is counted on
+    the event, which stays `received` for a retry until MAX_ATTEMPTS, then becomes `failed`.
+    """
+    try:
+        async with session_scope(sessionmaker) as session:
+            stored = await repository.claim(session, event_id)
+            if stored is None:
+                return False
+            await _apply(session, stored)
+            stored.status = WebhookEventStatus.processed
+            stored.processed_at = utcnow()
+            stored.attempts += 1
+        return True
+    except Exception as exc:
+        logger.exception("tiktok webhook processing failed", extra={"event_id": str(event_id)})
+        reason = _describe(exc)
+    try:
+        async with session_scope(sessionmaker) as session:
+            await _count_failure(session, event_id, reason)
+    except Exception:
+        # The event stays `received`; the sweeper tries again.
+        logger.exception("could not record a webhook failure", extra={"event_id": str(event_id)})
+    return False
+
+
+def _describe(exc: Exception) -> str:
+    # First line only: database errors append the statement and its parameters.
+    first_line = next(iter(str(exc).splitlines()), "")
+    return f"{type(exc).__name__}: {first_line}"[:MAX_REASON_LENGTH]
+
+
+async def _count_failure(session: AsyncSession, event_id: uuid.UUID, reason: str) -> None:
+    stored = await repository.lock_received(session, event_id)
+    if stored is None:
+        return
+    stored.attempts += 1
+    stored.reason = reason
+    if stored.attempts >= MAX_ATTEMPTS:
+        stored.status = WebhookEventStatus.failed
+        logger.error(
+            "tiktok webhook failed for good",
+            extra={"event_id": str(event_id), "attempts": stored.attempts},
+        )
+
+
+async def _apply(session: AsyncSession, stored: TikTokWebhookEvent) -> None:
+    # The body was validated when it was stored; parse it again for the content.
+    event = parse_event(stored.body.encode(), stored.client_key or "")
+    if event.event == AUTHORIZATION_REMOVED:
+        await _authorization_removed(session, stored.id, event)
+    else:
+        await _record(session, stored.id, event)
+
+
+def _log_event(name: str) -> str:
+    full = name if name.startswith("tiktok.") else f"tiktok.{name}"
+    return full[:MAX_LOG_EVENT_LENGTH]
+
+
+def _removal_reason(content: dict[str, Any]) -> tuple[Any, str]:
+    code = content.get("reason")
+    if isinstance(code, int) and not isinstance(code, bool) and code in REMOVAL_REASONS:
+        return code, REMOVAL_REASONS[code]
+    return code, f"unknown reason ({code})" if code is not None else REMOVAL_REASONS[0]
+
+
+async def _authorization_removed(
+    session: AsyncSession, event_id: uuid.UUID, event: TikTokEvent
+) -> None:
+    """The user's token is already revoked at TikTok: disconnect every account linked to
+    that user (in any company) and wipe its tokens; there is nothing to call at TikTok."""
+    code, words = _removal_reason(event.content)
+    data = {"reason": code, "reason_text": words, "webhook_event_id": str(event_id)}
+    accounts = (
+        await repository.tiktok_accounts(session, event.user_openid, for_update=True)
+        if event.user_openid
+        else []
+    )
+    removed_at = datetime.fromtimestamp(event.create_time, UTC) if event.create_time else None
+    for account in accounts:
+        if account.status == AccountStatus.disconnected:
+            message = f"TikTok reported the authorization removed: {words}."
+            level = LogLevel.info
+        elif _reconnected_since(account, removed_at):
+            # A late retry (TikTok retries for 72 h) must not undo a newer connection.
+            message = (
+                f"TikTok reported the authorization removed ({words}), but the account was "
+                "reconnected afterwards; it stays connected."
+            )
+            level = LogLevel.info
+        else:
+            _disconnect(account)
+            message = (
+                f"TikTok removed the authorization: {words}. The account is disconnected and "
+                "its tokens are deleted; reconnect it to use it again."
+            )
+            level = LogLevel.warning
+        audit.record(
+            session,
+            event="tiktok.authorization_removed",
+            company_id=account.company_id,
+            account_id=account.id,
+            level=level,
+            message=message,
+            data=data,
+        )
+    if not accounts:
+        audit.record(
+            session,
+            event="tiktok.authorization_removed",
+            company_id=None,
+            message=f"TikTok removed the authorization of a user with no linked account: {words}.",
+            data={**data, "user_openid": event.user_openid},
+        )
+
+
+def _reconnected_since(account: IntegrationAccount, removed_at: datetime | None) -> bool:
+    connected_at = account.connected_at
+    return removed_at is not None and connected_at is not None and connected_at > removed_at
+
+
+def _disconnect(account: IntegrationAccount) -> None:
+    wipe_tokens(account)
+    account.status = AccountStatus.disconnected
+    account.disconnected_at = utcnow()
+    account.last_error_code = "authorization_removed"
+
+
+async def _record(session: AsyncSession, event_id: uuid.UUID, event: TikTokEvent) -> None:
+    """Any other event (video, post publishing, data portability, test, unknown) goes to
+    the log of each account linked to the user, or to one unattached entry."""
+    level = LogLevel.warning if event.event in WARNING_EVENTS else LogLevel.info
+    data = {**event.content, "webhook_event_id": str(event_id)}
+    message = EVENT_MESSAGES.get(event.event, f"TikTok sent an unknown event: {event.event}.")
+    accounts = (
+        await repository.tiktok_accounts(session, event.user_openid) if event.user_openid else []
+    )
+    for account in accounts:
+        audit.record(
+            session,
+            event=_log_event(event.event),
+            company_id=account.company_id,
+            account_id=account.id,
+            level=level,
+            message=message,
+            data=data,
+        )
+    if not accounts:
+        audit.record(
+            session,
+            event=_log_event(event.event),
+            company_id=None,
+            level=level,
+            message=message,
+            data={**data, "user_openid": event.user_openid},
+        )
