@@ -140,7 +140,9 @@ async def oauth_callback(
         error_description=query.get("error_description"),
     )
     cookie = request.cookies.get(cookie_name(state)) if state else None
-    callbacks = service.CallbackService(session, settings, codec, tiktok, cipher)
+    callbacks = service.CallbackService(
+        session, request.app.state.sessionmaker, settings, codec, tiktok, cipher
+    )
     result = await callbacks.finish(params, cookie)
     redirect = RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
     if state:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import repository
 from app.accounts import service as accounts
@@ -22,7 +22,7 @@ from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
-from app.core.db import utcnow
+from app.core.db import session_scope, utcnow
 from app.core.errors import Conflict
 from app.core.security import Principal
 from app.oauth.models import ConsumedOAuthState
@@ -148,12 +148,14 @@ class CallbackService:
     def __init__(
         self,
         session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         codec: StateCodec,
         tiktok: TikTokClient,
         cipher: TokenCipher,
     ) -> None:
         self.session = session
+        self.sessionmaker = sessionmaker
         self.settings = settings
         self.codec = codec
         self.tiktok = tiktok
@@ -168,46 +170,64 @@ class CallbackService:
         account_id = payload.account_uuid
         if not await self._consume(payload):
             return CallbackResult(account_id, "invalid_state")
-        account = await repository.get(self.session, payload.company_id, account_id)
-        if account is None:
-            return CallbackResult(None, "account_not_found")
+        # TikTok is called before the request's session opens a transaction: on SQLite that
+        # transaction is the database-wide write lock, which must not wait on TikTok.
+        tokens: TokenSet | None = None
+        failure: tuple[str, dict[str, object]] | None = None
         if params.error or not params.code:
             error = params.error if params.error in KNOWN_TIKTOK_ERRORS else "tiktok_error"
-            return self._fail(
-                account,
-                payload,
+            failure = (
                 error or "tiktok_error",
                 {
                     "tiktok_error": (params.error or "missing code")[:64],
                     "description": (params.error_description or "")[:300],
                 },
             )
-        try:
-            tokens = await self.tiktok.exchange_code(
-                code=params.code,
-                redirect_uri=self.settings.tiktok_redirect,
-                code_verifier=payload.verifier,
-            )
-        except TikTokError as exc:
-            return self._fail(account, payload, "token_exchange_failed", exc.log_data())
+        else:
+            try:
+                tokens = await self.tiktok.exchange_code(
+                    code=params.code,
+                    redirect_uri=self.settings.tiktok_redirect,
+                    code_verifier=payload.verifier,
+                )
+            except TikTokError as exc:
+                failure = ("token_exchange_failed", exc.log_data())
+        user, profile_error = await self._user_info(tokens) if tokens else (None, None)
+
+        account = await repository.get(self.session, payload.company_id, account_id)
+        if account is None:
+            return CallbackResult(None, "account_not_found")
+        if failure is not None or tokens is None:
+            code, data = failure or ("token_exchange_failed", {})
+            return self._fail(account, payload, code, data)
         conflict = await self._identity_conflict(account, tokens.open_id)
         if conflict:
             # Not revoked: at TikTok a revoke may end the user's whole authorization, which
             # the other (already connected) account still relies on.
             return self._fail(account, payload, conflict, {"open_id": tokens.open_id})
-        user = await self._user_info(account, tokens)
+        if profile_error is not None:
+            audit.record(
+                self.session,
+                event="profile.fetch_failed",
+                company_id=account.company_id,
+                account_id=account.id,
+                level=LogLevel.warning,
+                message=f"Connected, but the profile could not be fetched ({profile_error.code}).",
+                data=profile_error.log_data(),
+            )
         self._connect(account, payload, tokens, user)
         return CallbackResult(account.id)
 
     async def _consume(self, payload: OAuthState) -> bool:
-        """Record the state as used; False if it was used before (a replayed callback)."""
+        """Record the state as used, in its own committed transaction, so it stays used
+        whatever happens next; False if it was used before (a replayed callback)."""
         row = ConsumedOAuthState(
             state_hash=state_hash(payload.state),
             expires_at=utcnow() + timedelta(seconds=self.codec.ttl),
         )
         try:
-            async with self.session.begin_nested():
-                self.session.add(row)
+            async with session_scope(self.sessionmaker) as session:
+                session.add(row)
         except IntegrityError:
             logger.warning("oauth state replayed", extra={"account_id": payload.account_id})
             return False
@@ -227,23 +247,15 @@ class CallbackService:
         ]
         return "already_connected" if others else None
 
-    async def _user_info(self, account: IntegrationAccount, tokens: TokenSet) -> TikTokUser | None:
+    async def _user_info(self, tokens: TokenSet) -> tuple[TikTokUser | None, TikTokError | None]:
+        """The profile; a failure does not fail the connect (the next sync fetches it)."""
         try:
-            return await self.tiktok.user_info(
+            user = await self.tiktok.user_info(
                 tokens.access_token.get_secret_value(), tokens.scopes
             )
         except TikTokError as exc:
-            # The connection itself succeeded; the profile is fetched again on the next sync.
-            audit.record(
-                self.session,
-                event="profile.fetch_failed",
-                company_id=account.company_id,
-                account_id=account.id,
-                level=LogLevel.warning,
-                message=f"Connected, but the profile could not be fetched ({exc.code}).",
-                data=exc.log_data(),
-            )
-            return None
+            return None, exc
+        return user, None
 
     def _connect(
         self,
