@@ -203,12 +203,15 @@ def avatar_svg(user: FakeUser, size: int = 100) -> str:
 
 def cover_svg(video: FakeVideo, user: FakeUser) -> str:
     width, height = video.width // 4, video.height // 4
+    # Scaled with the cover, so every cover shows its label at the same relative size.
+    font = max(width // 17, 8)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><defs><linearGradient id="g" x1="0" y1="0" x2="1" '
         f'y2="1"><stop offset="0" stop-color="{user.color}"/><stop offset="1" '
         f'stop-color="#161823"/></linearGradient></defs>'
         f'<rect width="{width}" height="{height}" fill="url(#g)"/>'
-        f'<text x="12" y="{height - 16}" font-family="sans-serif" font-size="16" fill="#fff">'
+        f'<text x="{font}" y="{height - font}" font-family="sans-serif" font-size="{font}" '
+        f'fill="#fff">'
         f"{escape(video.title)}</text></svg>"
     )
