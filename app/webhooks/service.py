@@ -221,8 +221,15 @@ async def _authorization_removed(
 
 
 def _reconnected_since(account: IntegrationAccount, removed_at: datetime | None) -> bool:
+    """True when the account was (re)connected after TikTok removed the authorization.
+
+    TikTok's `create_time` has whole seconds: a removal in the same second as the connect
+    is not "before" it, so only a connect at least one full second later counts.
+    """
     connected_at = account.connected_at
-    return removed_at is not None and connected_at is not None and connected_at > removed_at
+    if removed_at is None or connected_at is None:
+        return False
+    return connected_at.replace(microsecond=0) > removed_at
 
 
 def _disconnect(account: IntegrationAccount) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import pytest
 
 from app.core.migrations import upgrade_to_head
-from tests.conftest import make_settings
+from tests.conftest import make_settings, make_token
+from tests.e2e.flow import TIMEOUT
 from tests.live_server import LiveServer, delete_all_rows, serve
 
 
@@ -38,6 +40,23 @@ async def _serving(database_url: str) -> AsyncIterator[LiveServer]:
 async def live_server(database_url: str) -> AsyncIterator[LiveServer]:
     async with _serving(database_url) as server:
         yield server
+
+
+@pytest.fixture
+async def api(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    """The CRM frontend's XHR: bearer token, its own cookie jar."""
+    headers = {"Authorization": f"Bearer {make_token('acme')}"}
+    async with httpx.AsyncClient(
+        base_url=live_server.url, headers=headers, timeout=TIMEOUT
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def browser(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    """The browser's navigation: one cookie jar, redirects walked by hand."""
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=TIMEOUT) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
