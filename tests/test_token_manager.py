@@ -496,6 +496,11 @@ async def test_transient_failure_while_token_still_valid_returns_the_current_tok
     assert entry.level == "warning"
     assert entry.data["error"] == error.code
 
+    # During an outage the still-valid token is used for a while, without asking TikTok
+    # (and logging a failure) on every call.
+    assert (await manager.get(account_id)).value == OLD_ACCESS
+    assert token_route.call_count == 1
+
 
 @pytest.mark.parametrize(("status", "body", "headers", "error"), TRANSIENT)
 async def test_transient_failure_with_expired_token_raises_and_keeps_the_account_connected(

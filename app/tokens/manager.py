@@ -36,6 +36,8 @@ from app.tokens import store
 
 logger = logging.getLogger("app.tokens")
 T = TypeVar("T")
+# After a transient refresh failure, how long a still-valid token is used before retrying.
+REFRESH_RETRY_HOLD_OFF = timedelta(seconds=30)
 # Recorded when the stored refresh token is missing or no configured key decrypts it.
 UNREADABLE = "refresh_token_unreadable"
 
@@ -85,6 +87,7 @@ class TokenManager:
         self._cipher = cipher
         self._refresh_ahead = refresh_ahead
         self._clock = clock
+        self._hold_off: dict[uuid.UUID, datetime] = {}
         self._flights: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -164,7 +167,12 @@ class TokenManager:
             return False
         if rejected_version is not None and account.token_version == rejected_version:
             return False
-        return expires - self._refresh_ahead > self._clock()
+        if expires - self._refresh_ahead > self._clock():
+            return True
+        # Inside the refresh window, but a refresh just failed for a passing reason: keep
+        # using the still-valid token for a while rather than asking TikTok on every call.
+        held_off = self._hold_off.get(account.id)
+        return held_off is not None and held_off > self._clock() and self._still_valid(account)
 
     def _still_valid(self, account: IntegrationAccount) -> bool:
         expires = account.access_token_expires_at
@@ -252,10 +260,12 @@ class TokenManager:
             )
             if self._still_valid(account) and account.token_version != rejected_version:
                 # The current access token still works: a transient TikTok failure must not
-                # break the caller. The next use or the background job retries the refresh.
+                # break the caller. A later use or the background job retries the refresh.
+                self._hold_off[account.id] = self._clock() + REFRESH_RETRY_HOLD_OFF
                 return _Outcome(token=self._token_of(account), seen_version=seen)
             return _Outcome(error=exc, seen_version=seen)
         store.store_tokens(account, tokens, self._cipher, self._clock())
+        self._hold_off.pop(account.id, None)
         account.last_error_code = None
         audit.record(
             session,
