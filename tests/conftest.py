@@ -102,6 +102,21 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+FAKE_TIKTOK = "https://tiktok.test"
+
+
+def fake_tiktok_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings whose TikTok is `FAKE_TIKTOK` (stubbed with respx by the test)."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "tiktok_client_id": "ck",
+        "tiktok_client_secret": "cs",
+        "tiktok_auth_base_url": FAKE_TIKTOK,
+        "tiktok_api_base_url": FAKE_TIKTOK,
+    }
+    return make_settings(**(values | overrides))
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url=database_url)

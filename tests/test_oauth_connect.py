@@ -22,9 +22,9 @@ from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.oauth.state import OAuthState, StateCodec, cookie_name
-from tests.conftest import make_settings
+from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings
 
-TIKTOK = "https://tiktok.test"
+TIKTOK = FAKE_TIKTOK
 API = "/api/integrations/accounts/"
 CALLBACK = "/api/integrations/accounts/oauth/callback/tiktok/"
 OPEN_ID = "open-id-ada"
@@ -32,14 +32,7 @@ OPEN_ID = "open-id-ada"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(
-        database_url=database_url,
-        tiktok_client_id="ck",
-        tiktok_client_secret="cs",
-        tiktok_auth_base_url=TIKTOK,
-        tiktok_api_base_url=TIKTOK,
-        background_jobs_enabled=False,
-    )
+    return fake_tiktok_settings(database_url)
 
 
 @pytest.fixture
@@ -188,17 +181,7 @@ async def test_hop_sets_the_cookie_and_sends_a_hex_pkce_challenge(client, auth, 
 async def test_pkce_off_sends_no_challenge_and_no_verifier(database_url, tiktok, auth) -> None:
     from app.main import create_app
 
-    app = create_app(
-        make_settings(
-            database_url=database_url,
-            tiktok_client_id="ck",
-            tiktok_client_secret="cs",
-            tiktok_auth_base_url=TIKTOK,
-            tiktok_api_base_url=TIKTOK,
-            tiktok_pkce="off",
-            background_jobs_enabled=False,
-        )
-    )
+    app = create_app(fake_tiktok_settings(database_url, tiktok_pkce="off"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

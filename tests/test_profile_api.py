@@ -18,23 +18,16 @@ from app.profile.models import StatsSnapshot
 from app.profile.service import ProfileService
 from app.tiktok.schemas import TokenSet
 from app.tokens import store
-from tests.conftest import make_settings
+from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings
 
-TIKTOK = "https://tiktok.test"
+TIKTOK = FAKE_TIKTOK
 API = "/api/integrations/accounts/"
 ALL_SCOPES = "user.info.basic,user.info.profile,user.info.stats,video.list"
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(
-        database_url=database_url,
-        tiktok_client_id="ck",
-        tiktok_client_secret="cs",
-        tiktok_auth_base_url=TIKTOK,
-        tiktok_api_base_url=TIKTOK,
-        background_jobs_enabled=False,
-    )
+    return fake_tiktok_settings(database_url)
 
 
 def envelope(data: dict, code: str = "ok", log_id: str = "L1") -> dict:

@@ -42,9 +42,9 @@ from app.tokens.manager import (
     ReauthRequired,
     TokenManager,
 )
-from tests.conftest import make_settings
+from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings, make_settings
 
-TIKTOK = "https://tiktok.test"
+TIKTOK = FAKE_TIKTOK
 TOKEN_PATH = "/v2/oauth/token/"
 REVOKE_PATH = "/v2/oauth/revoke/"
 REFRESH_AHEAD = timedelta(minutes=10)
@@ -113,14 +113,7 @@ def oauth_error(code: str, log_id: str) -> dict[str, str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """The app talks to the fake TikTok; no background job races the tests."""
-    return make_settings(
-        database_url=database_url,
-        tiktok_client_id="ck",
-        tiktok_client_secret="cs",
-        tiktok_api_base_url=TIKTOK,
-        tiktok_auth_base_url=TIKTOK,
-        background_jobs_enabled=False,
-    )
+    return fake_tiktok_settings(database_url)
 
 
 @pytest.fixture

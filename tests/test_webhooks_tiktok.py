@@ -35,7 +35,7 @@ from app.webhooks.signature import (
     WebhookVerifier,
     get_verifier,
 )
-from tests.conftest import make_settings
+from tests.conftest import fake_tiktok_settings, make_settings
 
 URL = "/api/integrations/webhooks/tiktok/"
 CLIENT_KEY = "ck"
@@ -55,13 +55,8 @@ VECTOR_HEADER = "t=1615338610,s=15ed02f792bc39e0e5958b4e8ff4151d28449cebda8e2307
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(
-        database_url=database_url,
-        tiktok_client_id=CLIENT_KEY,
-        tiktok_client_secret=SECRET,
-        tiktok_auth_base_url="https://tiktok.test",
-        tiktok_api_base_url="https://tiktok.test",
-        background_jobs_enabled=False,
+    return fake_tiktok_settings(
+        database_url, tiktok_client_id=CLIENT_KEY, tiktok_client_secret=SECRET
     )
 
 
