@@ -1,4 +1,4 @@
-"""Command line: `python -m app token|serve|migrate|openapi`."""
+"""Command line: `python -m app token|serve|migrate|rotate-keys|deliver|openapi`."""
 
 from __future__ import annotations
 
@@ -76,6 +76,20 @@ def _rotate_keys(_: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _deliver(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.core.logging import configure_logging
+    from app.leads.delivery import run_worker
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if not settings.crm_leads_webhook_url:
+        print("nothing to do: CRM_LEADS_WEBHOOK_URL is not set", file=sys.stderr)
+        return 2
+    return asyncio.run(run_worker(settings, once=args.once))
+
+
 def _openapi(args: argparse.Namespace) -> int:
     from app.main import create_app
 
@@ -107,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
 
     rotate = commands.add_parser("rotate-keys", help="re-encrypt all tokens under the first key")
     rotate.set_defaults(handler=_rotate_keys)
+
+    deliver = commands.add_parser("deliver", help="push stored leads to the CRM until stopped")
+    deliver.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    deliver.set_defaults(handler=_deliver)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi.json")

@@ -25,6 +25,10 @@ from app.health.endpoints import router as health_router
 from app.jobs.profile_sync import sync_due_profiles
 from app.jobs.runner import JobSupervisor, PeriodicJob
 from app.jobs.token_refresh import refresh_due_tokens
+from app.leads.delivery import CrmDeliveryWorker, crm_http_client
+from app.leads.endpoints import router as leads_router
+from app.leads.endpoints import webhook_router as leads_webhook_router
+from app.leads.jobs import attach_unassigned_leads
 from app.oauth.endpoints import router as oauth_router
 from app.oauth.state import StateCodec
 from app.profile.endpoints import router as profile_router
@@ -104,6 +108,19 @@ def _background_jobs(app: FastAPI, settings: Settings) -> JobSupervisor:
                 )
 
             supervisor.start(PeriodicJob("profile_sync", PROFILE_SYNC_CHECK_SECONDS, sync_profiles))
+
+        async def attach_leads() -> int:
+            return await attach_unassigned_leads(app.state.sessionmaker, settings)
+
+        supervisor.start(
+            PeriodicJob("lead_attach", settings.leads_attach_interval_seconds, attach_leads)
+        )
+
+        worker: CrmDeliveryWorker | None = app.state.crm_delivery
+        if worker is not None:
+            supervisor.start(
+                PeriodicJob("crm_delivery", settings.crm_delivery_interval_seconds, worker.drain)
+            )
     return supervisor
 
 
@@ -129,11 +146,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cipher,
             refresh_ahead=timedelta(seconds=settings.token_refresh_ahead_seconds),
         )
+        # Its own client: the CRM is another upstream, with its own timeouts.
+        crm_http = crm_http_client(settings) if settings.crm_leads_webhook_url else None
+        app.state.crm_delivery = (
+            CrmDeliveryWorker(app.state.sessionmaker, crm_http, settings) if crm_http else None
+        )
         jobs = _background_jobs(app, settings)
         try:
             yield
         finally:
             await jobs.stop()
+            if crm_http is not None:
+                await crm_http.aclose()
             await http.aclose()
             await engine.dispose()
 
@@ -165,6 +189,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oauth_router)
     app.include_router(profile_router)
     app.include_router(webhooks_router)
+    app.include_router(leads_router)
+    app.include_router(leads_webhook_router)
     app.include_router(health_router)
     if not settings.is_production:
         app.include_router(devtools_router)

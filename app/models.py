@@ -3,6 +3,12 @@
 from app.accounts.models import IntegrationAccount
 from app.audit.models import IntegrationLog
 from app.core.db import Base
+from app.leads.models import (
+    CrmDelivery,
+    Lead,
+    LeadWebhookDelivery,
+    TikTokAdvertiser,
+)
 from app.oauth.models import ConsumedOAuthState
 from app.profile.models import StatsSnapshot
 from app.webhooks.models import TikTokWebhookEvent
@@ -10,8 +16,12 @@ from app.webhooks.models import TikTokWebhookEvent
 __all__ = [
     "Base",
     "ConsumedOAuthState",
+    "CrmDelivery",
     "IntegrationAccount",
     "IntegrationLog",
+    "Lead",
+    "LeadWebhookDelivery",
     "StatsSnapshot",
+    "TikTokAdvertiser",
     "TikTokWebhookEvent",
 ]

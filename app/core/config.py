@@ -6,6 +6,7 @@ production the service refuses placeholder secrets and an http public URL.
 
 from __future__ import annotations
 
+import base64
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -78,11 +79,34 @@ class Settings(BaseSettings):
     tiktok_business_secret: SecretStr | None = None
     tiktok_business_auth_url: str = "https://business-api.tiktok.com/portal/auth"
     tiktok_business_api_base_url: str = "https://business-api.tiktok.com/open_api/v1.3"
+    tiktok_business_redirect_uri: str | None = None
     leadgen_webhook_token: SecretStr | None = None
+    # Lead webhooks come in batches (hundreds of entries), far larger than Login Kit events.
+    leadgen_webhook_max_body_bytes: int = 8 * 1024 * 1024
+    leads_attach_interval_seconds: float = 60.0
+    # Lead webhook subscriptions die silently at TikTok: each advertiser's is checked this often.
+    leads_subscription_check_interval_seconds: float = Field(default=900.0, gt=0)
+    # Backfills: how often the worker looks for queued jobs, how long a claimed job stays
+    # leased (renewed while it runs), and how an export task is polled (first wait, doubling
+    # up to 30 s, at most this many polls).
+    leads_backfill_interval_seconds: float = Field(default=5.0, gt=0)
+    leads_backfill_lease_seconds: float = Field(default=600.0, gt=0)
+    leads_backfill_poll_seconds: float = Field(default=2.0, ge=0)
+    leads_backfill_poll_attempts: int = Field(default=20, ge=1)
 
     # CRM delivery
     crm_leads_webhook_url: str | None = None
     crm_webhook_secret: SecretStr | None = None
+    crm_delivery_interval_seconds: float = 2.0
+    crm_delivery_batch_size: int = Field(default=20, ge=1, le=500)
+    # A claimed delivery is re-claimed by any worker once its lease lapses (crash recovery);
+    # the whole request must fit inside it, so the timeout must be shorter.
+    crm_delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    crm_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    crm_delivery_backoff_base_seconds: float = Field(default=5.0, ge=0)
+    crm_delivery_backoff_cap_seconds: float = Field(default=3600.0, ge=0)
+    # Retries go on at least this long after the first attempt, then the delivery is dead.
+    crm_delivery_max_age_hours: float = Field(default=48.0, ge=24)
 
     @model_validator(mode="before")
     @classmethod
@@ -90,6 +114,27 @@ class Settings(BaseSettings):
         if isinstance(data, dict) and isinstance(data.get("auth_jwt_algorithms"), str):
             data["auth_jwt_algorithms"] = split_csv(data["auth_jwt_algorithms"])
         return data
+
+    @model_validator(mode="after")
+    def _crm_delivery(self) -> Settings:
+        if self.crm_leads_webhook_url:
+            if not self.crm_leads_webhook_url.startswith(("http://", "https://")):
+                raise ValueError("CRM_LEADS_WEBHOOK_URL must be an http(s) URL")
+            if not self.crm_webhook_secret:
+                raise ValueError(
+                    "CRM_LEADS_WEBHOOK_URL needs CRM_WEBHOOK_SECRET to sign deliveries"
+                )
+        secret = self.crm_webhook_secret.get_secret_value() if self.crm_webhook_secret else ""
+        if secret.startswith("whsec_"):
+            try:
+                base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+            except ValueError as exc:
+                raise ValueError("CRM_WEBHOOK_SECRET: whsec_ must be followed by base64") from exc
+        if self.crm_delivery_timeout_seconds >= self.crm_delivery_lease_seconds:
+            raise ValueError(
+                "CRM_DELIVERY_TIMEOUT_SECONDS must be below CRM_DELIVERY_LEASE_SECONDS"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -140,6 +185,17 @@ class Settings(BaseSettings):
         return self.tiktok_redirect_uri or (
             f"{self.api_base_url.rstrip('/')}/api/integrations/accounts/oauth/callback/tiktok/"
         )
+
+    @property
+    def tiktok_business_redirect(self) -> str:
+        return self.tiktok_business_redirect_uri or (
+            f"{self.api_base_url.rstrip('/')}/api/integrations/accounts/oauth/callback/tiktok-ads/"
+        )
+
+    @property
+    def tiktok_business_configured(self) -> bool:
+        secret = self.tiktok_business_secret
+        return bool(self.tiktok_business_app_id and secret and secret.get_secret_value())
 
     @property
     def tiktok_scope_list(self) -> list[str]:

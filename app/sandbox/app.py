@@ -9,8 +9,17 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.sandbox import control_api, display_api, oauth_api, web
+from app.sandbox import (
+    business_api,
+    business_control,
+    business_portal,
+    control_api,
+    display_api,
+    oauth_api,
+    web,
+)
 from app.sandbox.authorize import AuthorizeRejected
+from app.sandbox.business_state import BusinessError
 from app.sandbox.config import EmulatorConfig
 from app.sandbox.deps import get_emulator
 from app.sandbox.grants import OAuthError
@@ -29,6 +38,11 @@ async def _display_error(request: Request, exc: Exception) -> JSONResponse:
     return display_error(exc.status, exc.code, exc.message, get_emulator(request).log_id())
 
 
+async def _business_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BusinessError)
+    return business_api.envelope(exc.code, exc.message, get_emulator(request).log_id(), {})
+
+
 async def _authorize_rejected(_: Request, exc: Exception) -> HTMLResponse:
     # Never redirect: the redirect_uri itself may be what is wrong.
     return HTMLResponse(error_page(str(exc)), status_code=400)
@@ -42,8 +56,9 @@ async def _injected_fault(_: Request, exc: Exception) -> Response:
 def create_emulator(config: EmulatorConfig | None = None) -> FastAPI:
     emulator = FastAPI(
         title="TikTok emulator",
-        description="Login Kit and Display API wire formats with fake users, for local work "
-        "and end-to-end tests. Control it under /_control.",
+        description="Login Kit, Display API and TikTok for Business (advertiser OAuth, lead "
+        "forms, lead export, lead webhooks) wire formats with fake users and advertisers, for "
+        "local work and end-to-end tests. Control it under /_control.",
         version="1",
     )
     emulator.state.emulator = EmulatorState(config or EmulatorConfig())
@@ -51,6 +66,15 @@ def create_emulator(config: EmulatorConfig | None = None) -> FastAPI:
     emulator.add_exception_handler(DisplayError, _display_error)
     emulator.add_exception_handler(AuthorizeRejected, _authorize_rejected)
     emulator.add_exception_handler(InjectedFault, _injected_fault)
-    for module in (oauth_api, display_api, control_api, web):
+    emulator.add_exception_handler(BusinessError, _business_error)
+    for module in (
+        oauth_api,
+        display_api,
+        control_api,
+        business_portal,
+        business_api,
+        business_control,
+        web,
+    ):
         emulator.include_router(module.router)
     return emulator

@@ -62,6 +62,11 @@ MAX_QUERY_IDS = 20
 # Cover URLs carry an expiry like TikTok's CDN links (valid about 6 hours).
 COVER_URL_TTL_SECONDS = 6 * 3600
 
+# TikTok for Business: advertiser auth codes are single use and valid 1 hour; an export
+# file can be downloaded for about 10 minutes after its task succeeded.
+BUSINESS_CODE_TTL_SECONDS = 3600
+EXPORT_DOWNLOAD_TTL_SECONDS = 600
+
 
 @dataclass
 class EmulatorConfig:
@@ -78,3 +83,15 @@ class EmulatorConfig:
     # "hex": only TikTok's lowercase-hex SHA-256 challenge verifies; "any": RFC 7636 too.
     pkce_encoding: Literal["hex", "any"] = "any"
     videos_per_user: int = 45
+    # TikTok for Business (Marketing API, TIKTOK_API.md §4).
+    business_app_id: str = "sandbox-business-app"
+    business_secret: str = "sandbox-business-secret"  # noqa: S105 - a public sandbox value
+    # Exact-match allow list for the advertiser consent page; empty accepts any https URI
+    # (or http on localhost) without query or fragment, like `redirect_uris`.
+    business_redirect_uris: list[str] = field(default_factory=list)
+    # How lead webhooks are signed: "open" X-Open-Signature (hex HMAC-SHA256 of the body),
+    # "tiktok" TikTok-Signature t=,s= (Login Kit's scheme), "none" (the callback URL's own
+    # ?token= authenticates).
+    lead_signature: Literal["open", "tiktok", "none"] = "open"
+    # A lead export larger than this is served as a zip holding the CSV (TikTok: 10 MB).
+    export_zip_threshold_bytes: int = 10 * 1024 * 1024

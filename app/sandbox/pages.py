@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from app.sandbox.authorize import AuthorizeRequest
+from app.sandbox.business_seed import FakeAdvertiser
 from app.sandbox.seed import FakeUser, FakeVideo
 
 SCOPE_LABELS: dict[str, str] = {
@@ -117,6 +118,44 @@ def consent_page(
         "</div></form>"
     )
     return _layout(f"Sandbox TikTok — authorize {request.client_key}", body)
+
+
+def business_consent_page(
+    *,
+    app_id: str,
+    redirect_uri: str,
+    state: str | None,
+    advertisers: Sequence[FakeAdvertiser],
+    action: str,
+) -> str:
+    """TikTok for Business's advertiser consent: every advertiser is offered, all ticked."""
+    rows = "".join(
+        f'<label><input type="checkbox" name="advertiser_id" '
+        f'value="{escape(advertiser.advertiser_id)}" checked>'
+        f"<span><strong>{escape(advertiser.advertiser_name)}</strong><br>"
+        f'<span class="note"><code>{escape(advertiser.advertiser_id)}</code> · lead forms: '
+        f"{escape(', '.join(form.title for form in advertiser.forms))}</span></span></label>"
+        for advertiser in advertisers
+    )
+    hidden = "".join(
+        (
+            _hidden("app_id", app_id),
+            _hidden("redirect_uri", redirect_uri),
+            _hidden("state", state),
+        )
+    )
+    body = (
+        f"<h1>Authorize <code>{escape(app_id)}</code> (TikTok for Business)</h1>"
+        f'<p class="note">After you decide you go back to {escape(redirect_uri)}</p>'
+        f'<form method="post" action="{escape(action)}">{hidden}'
+        "<fieldset><legend>Advertiser accounts this app may manage (ads, lead forms, leads)"
+        f"</legend>{rows}</fieldset>"
+        '<div class="buttons">'
+        '<button type="submit" id="deny" name="decision" value="deny">Deny</button>'
+        '<button type="submit" id="approve" name="decision" value="approve">Approve</button>'
+        "</div></form>"
+    )
+    return _layout(f"Sandbox TikTok for Business — authorize {app_id}", body)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""TikTok's webhook signature (TIKTOK_API.md §3), shared by the emulator and tests."""
+"""TikTok's webhook signatures (TIKTOK_API.md §3-4), shared by the emulator and tests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import hashlib
 import hmac
 
 SIGNATURE_HEADER = "TikTok-Signature"
+# The other scheme public sources give for lead webhooks (TikTok for Business).
+OPEN_SIGNATURE_HEADER = "X-Open-Signature"
 
 
 def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:
@@ -13,3 +15,8 @@ def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:
     message = f"{timestamp}.".encode() + body
     digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
     return f"t={timestamp},s={digest}"
+
+
+def sign_open_signature(secret: str, body: bytes) -> str:
+    """The `X-Open-Signature` header value: hex HMAC-SHA256(secret, raw body)."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from app.sandbox.business_state import BusinessWorld
 from app.sandbox.config import EmulatorConfig
 from app.sandbox.faults import FaultQueue, RateLimiter
 from app.sandbox.grants import GrantStore
@@ -50,6 +51,8 @@ class EmulatorState:
         self.faults = FaultQueue()
         self.limiter = RateLimiter(self.config.rate_limit_per_minute)
         self.stats: Counter[str] = Counter(dict.fromkeys(STAT_KEYS, 0))
+        # TikTok for Business: advertisers, tokens, export tasks, subscriptions, leads.
+        self.business = BusinessWorld(self.config, self.now)
 
     def now(self) -> float:
         return self.clock() + self.offset

@@ -33,6 +33,14 @@ _CONTROL = (
     ("DELETE", "/_control/faults", "Remove every pending fault"),
     ("POST", "/_control/clock", "Move the emulator's time forward (expire tokens)"),
     ("POST", "/_control/reset", "Forget every code, token, fault and counter"),
+    ("GET", "/portal/auth?app_id=sandbox-business-app&redirect_uri=…", "Advertiser consent"),
+    ("GET", "/_control/business/advertisers", "Fake advertisers, their lead forms and leads"),
+    ("POST", "/_control/business/leads", "Create leads and send their webhooks"),
+    ("POST", "/_control/business/deliveries/redeliver", "Send the last lead webhook again"),
+    ("GET", "/_control/business/deliveries", "Lead webhooks sent and their outcomes"),
+    ("GET", "/_control/business/subscriptions", "Lead subscriptions, dead ones included"),
+    ("POST", "/_control/business/advertisers/{id}/revoke", "Advertiser removes the app"),
+    ("POST", "/_control/business/faults", "Inject a Marketing API fault"),
     ("GET", "/docs", "OpenAPI documentation of all of the above"),
 )
 

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import IntegrationAccount, Platform
+from app.core.sql import dialect_insert
 from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
 
 SETTLED = (WebhookEventStatus.processed, WebhookEventStatus.rejected, WebhookEventStatus.failed)
@@ -26,9 +26,8 @@ async def insert_new(session: AsyncSession, **values: Any) -> uuid.UUID | None:
     `ON CONFLICT DO NOTHING` makes concurrent deliveries of one event store it once: on
     PostgreSQL the second insert waits for the first to commit, then does nothing.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(TikTokWebhookEvent)
+        dialect_insert(session)(TikTokWebhookEvent)
         .values(id=uuid.uuid4(), **values)
         .on_conflict_do_nothing(index_elements=[TikTokWebhookEvent.dedupe_key])
         .returning(TikTokWebhookEvent.id)

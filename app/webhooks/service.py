@@ -20,6 +20,7 @@ from app.accounts.models import AccountStatus, IntegrationAccount
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.db import session_scope, utcnow
+from app.core.sql import storable_text
 from app.tokens.store import wipe_tokens
 from app.webhooks import repository
 from app.webhooks.envelope import MalformedEvent, TikTokEvent, parse_event, raw_dedupe_key
@@ -64,11 +65,6 @@ class Receipt:
     reason: str | None = None
 
 
-def _body_text(body: bytes) -> str:
-    # Kept for inspection; PostgreSQL text refuses NUL, so it is replaced like bad UTF-8.
-    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-
-
 async def receive(session: AsyncSession, webhook: SignedWebhook) -> Receipt:
     """Store a verified delivery once. Raises `ClientKeyMismatch` for another app's event."""
     try:
@@ -78,7 +74,7 @@ async def receive(session: AsyncSession, webhook: SignedWebhook) -> Receipt:
         stored = await repository.insert_new(
             session,
             dedupe_key=raw_dedupe_key(webhook.body),
-            body=_body_text(webhook.body),
+            body=storable_text(webhook.body),
             status=WebhookEventStatus.rejected,
             reason=reason,
         )
@@ -93,7 +89,7 @@ async def receive(session: AsyncSession, webhook: SignedWebhook) -> Receipt:
         user_openid=event.user_openid,
         client_key=event.client_key,
         create_time=event.create_time,
-        body=_body_text(webhook.body),
+        body=storable_text(webhook.body),
         status=WebhookEventStatus.received,
     )
     if stored is None:

@@ -1,0 +1,27 @@
+"""Background pass that attaches leads which arrived for an advertiser while it was being
+connected (the connect's own `attach_unassigned` may run before such a lead commits)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.leads import repository, service
+
+BATCH_SIZE = 100
+
+
+async def attach_unassigned_leads(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
+    """One pass; returns how many leads it attached."""
+    async with sessionmaker() as session:
+        pending = await repository.advertisers_with_unassigned(session, BATCH_SIZE)
+    attached = 0
+    for advertiser_id, company_id in pending:
+        async with session_scope(sessionmaker) as session:
+            attached += await service.attach_unassigned(
+                session, advertiser_id, company_id, settings
+            )
+    return attached

@@ -1,0 +1,282 @@
+"""The rules for leads: store each TikTok lead once, give it to its advertiser's company,
+and enqueue its CRM delivery in the same transaction (the outbox), so a lead is never
+stored without its delivery nor delivered without being stored.
+
+Nothing here commits: the request's session (or the caller's `session_scope`) does.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import Conflict, NotFound
+from app.core.security import Principal
+from app.core.sql import storable_text
+from app.leads import repository
+from app.leads.models import (
+    CrmDelivery,
+    DeliveryStatus,
+    Lead,
+    LeadSource,
+    LeadWebhookAuth,
+    LeadWebhookDelivery,
+    LeadWebhookStatus,
+)
+from app.leads.parsing import MalformedDelivery, ParsedLead, parse_delivery
+from app.leads.schemas import LeadOut, LeadWebhookAck
+
+logger = logging.getLogger("app.leads")
+
+LEAD_CREATED = "lead.created"
+
+
+class LeadNotFound(NotFound):
+    code = "lead_not_found"
+    message = "No such lead."
+
+
+class DeliveryNotFound(NotFound):
+    code = "delivery_not_found"
+    message = "No such CRM delivery."
+
+
+class DeliveryNotDead(Conflict):
+    code = "delivery_not_dead"
+    message = "Only a dead delivery can be replayed."
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    new_ids: list[uuid.UUID] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def lead_event(lead: Lead, occurred_at: datetime, event_type: str = LEAD_CREATED) -> dict[str, Any]:
+    """The body pushed to the CRM: `{"type", "timestamp", "data": LeadOut}`."""
+    return {
+        "type": event_type,
+        "timestamp": occurred_at.isoformat().replace("+00:00", "Z"),
+        "data": LeadOut.from_lead(lead).model_dump(mode="json"),
+    }
+
+
+def _delivery_row(lead: Lead, company_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "lead_id": lead.id,
+        "company_id": company_id,
+        "event_type": LEAD_CREATED,
+        "payload": lead_event(lead, now),
+        "status": DeliveryStatus.pending,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def _lead_row(
+    lead: ParsedLead, source: LeadSource, company_id: str | None, now: datetime
+) -> dict[str, Any]:
+    a = lead.attribution
+    return {
+        "id": uuid.uuid4(),
+        "company_id": company_id,
+        "tiktok_lead_id": lead.tiktok_lead_id,
+        "advertiser_id": a.advertiser_id,
+        "advertiser_name": a.advertiser_name,
+        "form_id": a.form_id,
+        "form_name": a.form_name,
+        "campaign_id": a.campaign_id,
+        "campaign_name": a.campaign_name,
+        "adgroup_id": a.adgroup_id,
+        "adgroup_name": a.adgroup_name,
+        "ad_id": a.ad_id,
+        "ad_name": a.ad_name,
+        "lead_source": a.lead_source,
+        "submitted_at": lead.submitted_at or now,
+        "name": lead.name,
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "answers": lead.answers,
+        "raw": lead.raw,
+        "source": source,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def ingest(
+    session: AsyncSession, leads: list[ParsedLead], *, source: LeadSource, settings: Settings
+) -> IngestResult:
+    """Store the leads not stored yet (by TikTok lead id) and enqueue a CRM delivery for each
+    new lead that has a company, when a CRM URL is configured. Safe under concurrency: two
+    transactions ingesting the same leads store them once and enqueue them once."""
+    now = utcnow()
+    unique: dict[str, ParsedLead] = {}
+    for lead in leads:
+        unique.setdefault(lead.tiktok_lead_id, lead)
+    advertisers = [
+        lead.attribution.advertiser_id for lead in unique.values() if lead.attribution.advertiser_id
+    ]
+    companies = await repository.owners(session, advertisers)
+    rows = {
+        lead_id: _lead_row(lead, source, companies.get(lead.attribution.advertiser_id or ""), now)
+        for lead_id, lead in unique.items()
+    }
+    inserted = await repository.insert_new_leads(session, list(rows.values()))
+    if settings.crm_leads_webhook_url:
+        deliveries = []
+        for _, tiktok_lead_id in inserted:
+            row = rows[tiktok_lead_id]
+            if row["company_id"] is not None:
+                deliveries.append(_delivery_row(Lead(**row), row["company_id"], now))
+        await repository.enqueue(session, deliveries)
+    return IngestResult(
+        new_ids=[row_id for row_id, _ in inserted], duplicates=len(leads) - len(inserted)
+    )
+
+
+async def attach_unassigned(
+    session: AsyncSession, advertiser_id: str, company_id: str, settings: Settings
+) -> int:
+    """Give the advertiser's unassigned leads to the company and enqueue their CRM
+    deliveries (when a CRM URL is configured); how many leads were attached. Call it once
+    the advertiser's `TikTokAdvertiser` row is written (a background pass also catches
+    leads that raced with the connection)."""
+    attached = await repository.assign_unassigned(session, advertiser_id, company_id)
+    if attached and settings.crm_leads_webhook_url:
+        now = utcnow()
+        leads = await repository.leads_by_id(session, attached)
+        await repository.enqueue(session, [_delivery_row(lead, company_id, now) for lead in leads])
+    if attached:
+        logger.info(
+            "unassigned leads attached",
+            extra={
+                "advertiser_id": advertiser_id,
+                "company_id": company_id,
+                "leads": len(attached),
+            },
+        )
+    return len(attached)
+
+
+async def receive_webhook(
+    session: AsyncSession, body: bytes, auth_method: LeadWebhookAuth, settings: Settings
+) -> LeadWebhookAck:
+    """Store an authenticated lead webhook and its leads, in the caller's transaction."""
+    delivery = LeadWebhookDelivery(
+        id=uuid.uuid4(),
+        received_at=utcnow(),
+        body=storable_text(body),
+        auth_method=auth_method,
+        status=LeadWebhookStatus.rejected,
+    )
+    session.add(delivery)
+    try:
+        parsed = parse_delivery(body)
+    except MalformedDelivery as exc:
+        delivery.reason = str(exc)
+        logger.warning(
+            "lead webhook rejected", extra={"delivery_id": str(delivery.id), "reason": str(exc)}
+        )
+        return LeadWebhookAck(status="rejected", reason=str(exc))
+    if parsed.kind == "ignored":
+        delivery.status = LeadWebhookStatus.ignored
+        delivery.reason = parsed.reason
+        return LeadWebhookAck(status="ignored", reason=parsed.reason)
+    result = await ingest(session, parsed.leads, source=LeadSource.webhook, settings=settings)
+    delivery.status = LeadWebhookStatus.processed
+    delivery.reason = parsed.reason
+    delivery.entry_count = parsed.entry_count
+    delivery.new_lead_count = len(result.new_ids)
+    if parsed.skipped:
+        logger.warning(
+            "lead webhook entries skipped",
+            extra={"delivery_id": str(delivery.id), "reason": parsed.reason},
+        )
+    return LeadWebhookAck(
+        status="accepted", entries=parsed.entry_count, new=len(result.new_ids), reason=parsed.reason
+    )
+
+
+async def get_lead(session: AsyncSession, principal: Principal, lead_id: uuid.UUID) -> Lead:
+    lead = await repository.get_lead(session, principal.company_id, lead_id)
+    if lead is None:
+        raise LeadNotFound
+    return lead
+
+
+async def replay(
+    session: AsyncSession, principal: Principal, delivery_id: uuid.UUID
+) -> CrmDelivery:
+    """A dead delivery goes back to `pending` with its attempts (and retry window) reset."""
+    delivery = await repository.lock_delivery(session, principal.company_id, delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound
+    if delivery.status != DeliveryStatus.dead:
+        raise DeliveryNotDead(details={"status": delivery.status.value})
+    delivery.status = DeliveryStatus.pending
+    delivery.attempts = 0
+    delivery.first_attempt_at = None
+    delivery.lease_until = None
+    delivery.next_attempt_at = utcnow()
+    audit.record(
+        session,
+        event="lead.delivery_replayed",
+        company_id=principal.company_id,
+        message="A dead CRM delivery was queued again.",
+        data={"delivery_id": str(delivery.id), "lead_id": str(delivery.lead_id)},
+        actor=principal.actor,
+    )
+    return delivery
+
+
+async def list_leads(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    since: datetime | None,
+    form_id: str | None,
+    campaign_id: str | None,
+    advertiser_id: str | None,
+    has_email: bool | None,
+    has_phone: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Lead]:
+    return await repository.list_leads(
+        session,
+        principal.company_id,
+        since=since,
+        form_id=form_id,
+        campaign_id=campaign_id,
+        advertiser_id=advertiser_id,
+        has_email=has_email,
+        has_phone=has_phone,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: DeliveryStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> list[CrmDelivery]:
+    return await repository.list_deliveries(
+        session, principal.company_id, status=status, cursor=cursor, limit=limit
+    )

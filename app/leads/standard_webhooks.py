@@ -1,0 +1,34 @@
+"""Signing CRM deliveries the Standard Webhooks way (https://www.standardwebhooks.com).
+
+`webhook-signature: v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")>`.
+A secret `whsec_<base64>` means the key is the decoded base64; any other secret is used
+as its UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the spec's prefix, not a secret
+
+
+def signing_key(secret: str) -> bytes:
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    return secret.encode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    message = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(signing_key(secret), message, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, message_id, timestamp, body),
+    }

@@ -1,0 +1,350 @@
+"""The Marketing API v1.3 endpoints of TikTok for Business, under `/open_api/v1.3/`.
+
+Every answer is the envelope `{"code", "message", "request_id", "data"}`, failures included:
+they come with HTTP 200 and `code != 0` (40105 invalid token, 40001 advertiser not granted,
+40002 bad parameters). Calls authenticate with the `Access-Token` header; app-level calls
+(token exchange, revoke, subscriptions) with `app_id` and `secret`. Ids go out as TikTok
+sends them: some quoted, some bare 19-digit integers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from app.sandbox.business_seed import FakeAdvertiser, FakeForm, Region
+from app.sandbox.business_state import (
+    BAD_PARAMS,
+    GRANTED_SCOPE,
+    AccessGrant,
+    BusinessEndpoint,
+    BusinessError,
+    BusinessFault,
+)
+from app.sandbox.business_webhooks import deliver_leads
+from app.sandbox.deps import EmulatorDep
+from app.sandbox.state import EmulatorState
+from app.sandbox.wire import InjectedFault
+
+router = APIRouter(prefix="/open_api/v1.3", tags=["tiktok for business"])
+
+REGION_HEADER = "x-lead-region"
+MAX_PAGE_SIZE = 100
+_GATEWAY_503 = (
+    "<html><head><title>503 Service Temporarily Unavailable</title></head>"
+    "<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
+)
+_GARBAGE = b'{"code": 0, "message": "OK", "data": {"list": [{"advertiser_id": 71310000'
+
+
+def envelope(code: int, message: str, request_id: str, data: dict[str, Any]) -> JSONResponse:
+    # Always HTTP 200: the body's code decides.
+    body = {"code": code, "message": message, "request_id": request_id, "data": data}
+    return JSONResponse(body)
+
+
+def _ok(emulator: EmulatorState, data: dict[str, Any]) -> JSONResponse:
+    return envelope(0, "OK", emulator.log_id(), data)
+
+
+def _fault_response(fault: BusinessFault, request_id: str) -> Response:
+    if fault.kind == "http_503":
+        return HTMLResponse(_GATEWAY_503, status_code=503)
+    if fault.kind == "garbage":
+        return Response(_GARBAGE, media_type="application/json")
+    return envelope(fault.code, "Injected error.", request_id, {})
+
+
+async def _enter(
+    emulator: EmulatorState, endpoint: BusinessEndpoint, *, polling: bool = False
+) -> bool:
+    """Count the call and apply the next matching fault; True when the task must fail."""
+    emulator.count(f"business.{endpoint}")
+    fault = emulator.business.take_fault(endpoint, polling=polling)
+    if fault is None:
+        return False
+    if fault.kind == "latency":
+        await asyncio.sleep(fault.latency_ms / 1000)
+        return False
+    if fault.kind == "task_failed":
+        return True
+    raise InjectedFault(_fault_response(fault, emulator.log_id()))
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    try:
+        document = await request.json()
+    except ValueError as exc:
+        raise BusinessError(BAD_PARAMS, "The request body must be a JSON object.") from exc
+    if not isinstance(document, dict):
+        raise BusinessError(BAD_PARAMS, "The request body must be a JSON object.")
+    return document
+
+
+def _id(value: object, name: str) -> str:
+    """An id sent as a JSON integer or a string of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    raise BusinessError(BAD_PARAMS, f"{name} is required and must be an id.")
+
+
+def _optional_id(value: object, name: str) -> str | None:
+    return None if value in (None, "") else _id(value, name)
+
+
+def _int_param(request: Request, name: str, default: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= high:
+        raise BusinessError(BAD_PARAMS, f"{name} must be an integer from 1 to {high}.")
+    return int(raw)
+
+
+def _region(request: Request) -> Region | None:
+    raw = request.headers.get(REGION_HEADER)
+    if raw is None or raw == "":
+        return None
+    region = raw.strip().lower()
+    if region == "eu":
+        return "eu"
+    if region == "us":
+        return "us"
+    raise BusinessError(BAD_PARAMS, f"{REGION_HEADER} must be eu or us.")
+
+
+def _grant(request: Request, emulator: EmulatorState) -> AccessGrant:
+    return emulator.business.grant(request.headers.get("Access-Token"))
+
+
+def _advertiser_and_form(
+    emulator: EmulatorState, grant: AccessGrant, body: dict[str, Any]
+) -> tuple[FakeAdvertiser, FakeForm]:
+    world = emulator.business
+    advertiser = world.advertiser(grant, _id(body.get("advertiser_id"), "advertiser_id"))
+    return advertiser, world.form(advertiser, _id(body.get("page_id"), "page_id"))
+
+
+def _timestamp(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+
+
+# --- OAuth ------------------------------------------------------------------------------------
+
+
+@router.post("/oauth2/access_token/", name="business_access_token")
+async def access_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    await _enter(emulator, "access_token")
+    body = await _body(request)
+    world = emulator.business
+    world.authenticate_app(body.get("app_id"), body.get("secret"))
+    grant = world.exchange(body.get("auth_code"))
+    data = {
+        "access_token": grant.token,
+        "advertiser_ids": list(grant.advertiser_ids),  # quoted, as documented
+        "scope": list(GRANTED_SCOPE),
+    }
+    return _ok(emulator, data)
+
+
+@router.post("/oauth2/revoke_token/", name="business_revoke_token")
+async def revoke_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    await _enter(emulator, "revoke_token")
+    body = await _body(request)
+    world = emulator.business
+    world.authenticate_app(body.get("app_id"), body.get("secret"))
+    world.revoke(body.get("access_token"))
+    return _ok(emulator, {})
+
+
+@router.get("/oauth2/advertiser/get/", name="business_advertisers")
+async def advertisers(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    await _enter(emulator, "advertiser_get")
+    world = emulator.business
+    world.authenticate_app(request.query_params.get("app_id"), request.query_params.get("secret"))
+    grant = _grant(request, emulator)
+    items = [
+        {"advertiser_id": int(a), "advertiser_name": world.advertisers[a].advertiser_name}
+        for a in grant.advertiser_ids
+    ]
+    return _ok(emulator, {"list": items})
+
+
+# --- forms and the lead export ----------------------------------------------------------------
+
+
+@router.get("/page/get/", name="business_forms")
+async def forms(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    await _enter(emulator, "page_get")
+    grant = _grant(request, emulator)
+    world = emulator.business
+    advertiser = world.advertiser(
+        grant, _id(request.query_params.get("advertiser_id"), "advertiser_id")
+    )
+    if request.query_params.get("business_type") != "LEAD_GEN":
+        raise BusinessError(BAD_PARAMS, "business_type must be LEAD_GEN.")
+    page = _int_param(request, "page", 1, 10_000)
+    page_size = _int_param(request, "page_size", 10, MAX_PAGE_SIZE)
+    all_forms = advertiser.forms
+    chosen = all_forms[(page - 1) * page_size : page * page_size]
+    items = [
+        {
+            "page_id": int(form.page_id),
+            "title": form.title,
+            "status": "PUBLISHED",
+            "business_type": "LEAD_GEN",
+            "create_time": _timestamp(form.create_time),
+        }
+        for form in chosen
+    ]
+    page_info = {
+        "page": page,
+        "page_size": page_size,
+        "total_number": len(all_forms),
+        "total_page": math.ceil(len(all_forms) / page_size),
+    }
+    return _ok(emulator, {"list": items, "page_info": page_info})
+
+
+@router.post("/page/lead/task/", name="business_lead_task")
+async def lead_task(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    """Without task_id: create an export task. With it: poll, one step per call."""
+    body = await _body(request)
+    polling = body.get("task_id") not in (None, "")
+    fail = await _enter(emulator, "lead_task", polling=polling)
+    grant = _grant(request, emulator)
+    advertiser, form = _advertiser_and_form(emulator, grant, body)
+    region = _region(request)
+    world = emulator.business
+    if not polling:
+        task = world.create_task(form, region)
+        return _ok(emulator, {"task_id": task.task_id, "status": task.status})
+    task = world.task(advertiser.advertiser_id, _id(body.get("task_id"), "task_id"), region)
+    if task.page_id != form.page_id:
+        raise BusinessError(BAD_PARAMS, "task_id does not belong to this page_id.")
+    return _ok(emulator, {"task_id": task.task_id, "status": world.poll(task, fail=fail)})
+
+
+@router.get("/page/lead/task/download/", name="business_lead_download")
+async def lead_download(request: Request, emulator: EmulatorDep) -> Response:
+    await _enter(emulator, "lead_download")
+    grant = _grant(request, emulator)
+    world = emulator.business
+    advertiser = world.advertiser(
+        grant, _id(request.query_params.get("advertiser_id"), "advertiser_id")
+    )
+    task_id = _id(request.query_params.get("task_id"), "task_id")
+    task = world.download(world.task(advertiser.advertiser_id, task_id, _region(request)))
+    name = f"leads_{task.task_id}.{'zip' if task.is_zip else 'csv'}"
+    media_type = "application/zip" if task.is_zip else "text/csv; charset=utf-8"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(task.file, media_type=media_type, headers=headers)
+
+
+@router.post("/page/lead/mock/create/", name="business_mock_lead")
+async def mock_lead(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    """One test lead per form (delete it to make another); delivered like a real one."""
+    await _enter(emulator, "mock_create")
+    body = await _body(request)
+    _, form = _advertiser_and_form(emulator, _grant(request, emulator), body)
+    world = emulator.business
+    if world.test_lead(form) is not None:
+        raise BusinessError(
+            BAD_PARAMS, "This form already has a test lead; delete it with page/lead/mock/delete/."
+        )
+    lead = world.add_lead(form, region=None, test=True)
+    await deliver_leads(world, [lead], batch=True)
+    return _ok(emulator, {"lead_id": lead.lead_id})
+
+
+@router.post("/page/lead/mock/delete/", name="business_mock_lead_delete")
+async def mock_lead_delete(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    await _enter(emulator, "mock_delete")
+    body = await _body(request)
+    _, form = _advertiser_and_form(emulator, _grant(request, emulator), body)
+    if not emulator.business.delete_test_lead(form):
+        raise BusinessError(BAD_PARAMS, "This form has no test lead.")
+    return _ok(emulator, {})
+
+
+# --- lead webhook subscriptions -----------------------------------------------------------------
+
+
+def _callback_url(value: object) -> str:
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            return value
+    raise BusinessError(BAD_PARAMS, "callback_url must be an http(s) URL.")
+
+
+@router.post("/subscription/subscribe/", name="business_subscribe")
+async def subscribe(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    await _enter(emulator, "subscribe")
+    body = await _body(request)
+    world = emulator.business
+    world.authenticate_app(body.get("app_id"), body.get("secret"))
+    if body.get("subscribe_entity") != "LEAD":
+        raise BusinessError(BAD_PARAMS, "subscribe_entity must be LEAD.")
+    callback_url = _callback_url(body.get("callback_url"))
+    detail = body.get("subscription_detail")
+    if not isinstance(detail, dict):
+        raise BusinessError(BAD_PARAMS, "subscription_detail is required.")
+    if detail.get("lead_source", "INSTANT_FORM") != "INSTANT_FORM":
+        raise BusinessError(BAD_PARAMS, "lead_source must be INSTANT_FORM.")
+    token = detail.get("access_token")
+    grant = world.grant(token if isinstance(token, str) else None)
+    advertiser = world.advertiser(grant, _id(detail.get("advertiser_id"), "advertiser_id"))
+    page_id = _optional_id(detail.get("page_id"), "page_id")
+    if page_id is not None:
+        world.form(advertiser, page_id)
+    subscription = world.subscribe(grant, advertiser.advertiser_id, page_id, callback_url)
+    return _ok(emulator, {"subscription_id": int(subscription.subscription_id)})
+
+
+@router.get("/subscription/get/", name="business_subscriptions")
+async def subscriptions(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    """The app's live lead subscriptions (those of revoked tokens are gone, silently)."""
+    await _enter(emulator, "subscription_get")
+    params = request.query_params
+    world = emulator.business
+    world.authenticate_app(params.get("app_id"), params.get("secret"))
+    if params.get("subscribe_entity", "LEAD") != "LEAD":
+        raise BusinessError(BAD_PARAMS, "subscribe_entity must be LEAD.")
+    advertiser_id = _optional_id(params.get("advertiser_id"), "advertiser_id")
+    items = []
+    for subscription in world.live_subscriptions(advertiser_id):
+        detail: dict[str, Any] = {
+            "advertiser_id": subscription.advertiser_id,
+            "lead_source": "INSTANT_FORM",
+        }
+        if subscription.page_id is not None:
+            detail["page_id"] = int(subscription.page_id)
+        items.append(
+            {
+                "subscription_id": int(subscription.subscription_id),
+                "subscribe_entity": "LEAD",
+                "callback_url": subscription.callback_url,
+                "subscription_detail": detail,
+            }
+        )
+    page_info = {"page": 1, "page_size": len(items), "total_number": len(items), "total_page": 1}
+    return _ok(emulator, {"list": items, "page_info": page_info})
+
+
+@router.post("/subscription/unsubscribe/", name="business_unsubscribe")
+async def unsubscribe(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    await _enter(emulator, "unsubscribe")
+    body = await _body(request)
+    world = emulator.business
+    world.authenticate_app(body.get("app_id"), body.get("secret"))
+    world.unsubscribe(_id(body.get("subscription_id"), "subscription_id"))
+    return _ok(emulator, {})

@@ -1,0 +1,285 @@
+"""Control API for the TikTok for Business side (`/_control/business/...`).
+
+Tests and developers create leads (delivered as webhooks to live subscriptions), resend the
+last delivery, look at subscriptions, advertisers and deliveries, revoke an advertiser's
+tokens from TikTok's side, and inject Marketing API faults. Ids are strings here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, BeforeValidator, Field
+
+from app.sandbox.business_seed import FakeForm
+from app.sandbox.business_state import (
+    BusinessEndpoint,
+    BusinessFault,
+    BusinessFaultKind,
+    BusinessWorld,
+    LeadDelivery,
+)
+from app.sandbox.business_webhooks import deliver_leads, send
+from app.sandbox.deps import EmulatorDep
+
+router = APIRouter(prefix="/_control/business", tags=["control: tiktok for business"])
+
+
+def _int_to_str(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+IdText = Annotated[str, BeforeValidator(_int_to_str)]
+
+
+class LeadsSpec(BaseModel):
+    advertiser_id: IdText | None = Field(None, description="Default: the form's, or the first")
+    page_id: IdText | None = Field(None, description="Default: the advertiser's first form")
+    count: int = Field(1, ge=1, le=5000)
+    batch: bool = Field(True, description="One webhook for all leads, or one per lead")
+    region: Literal["eu", "us"] | None = Field(
+        None, description="Export region: such leads only export with x-lead-region"
+    )
+    deliver: bool = Field(True, description="Send webhooks to live subscriptions")
+
+
+class DeliveryOut(BaseModel):
+    subscription_id: str
+    url: str
+    lead_ids: list[str]
+    status_code: int | None
+    error: str | None
+    redelivery: bool
+
+
+class LeadsCreated(BaseModel):
+    advertiser_id: str
+    page_id: str
+    lead_ids: list[str]
+    deliveries: list[DeliveryOut]
+
+
+class Deliveries(BaseModel):
+    deliveries: list[DeliveryOut]
+
+
+class SubscriptionOut(BaseModel):
+    subscription_id: str
+    advertiser_id: str
+    page_id: str | None
+    callback_url: str
+    live: bool
+    unsubscribed: bool
+    token_revoked: bool
+
+
+class Subscriptions(BaseModel):
+    subscriptions: list[SubscriptionOut]
+
+
+class FormOut(BaseModel):
+    page_id: str
+    title: str
+    language: str
+    questions: list[str]
+    leads: int
+    test_lead_id: str | None
+
+
+class AdvertiserOut(BaseModel):
+    advertiser_id: str
+    advertiser_name: str
+    forms: list[FormOut]
+    live_tokens: int
+
+
+class Advertisers(BaseModel):
+    advertisers: list[AdvertiserOut]
+
+
+class AdvertiserRevoked(BaseModel):
+    advertiser_id: str
+    revoked_tokens: int
+
+
+class BusinessFaultSpec(BaseModel):
+    endpoint: BusinessEndpoint | Literal["*"]
+    kind: BusinessFaultKind = Field(
+        description="error_code: HTTP 200 envelope with `code`; http_503: gateway page; "
+        "garbage: truncated JSON; latency: delay; task_failed: the next export status poll "
+        "turns the task FAILED"
+    )
+    count: int = Field(1, ge=1)
+    code: int = Field(40100, description="For error_code, e.g. 40100 rate limit, 40105, 50000")
+    latency_ms: int = Field(0, ge=0, le=120_000)
+
+
+class BusinessFaults(BaseModel):
+    pending: list[BusinessFaultSpec]
+
+
+class Cleared(BaseModel):
+    cleared: int
+
+
+def _out(delivery: LeadDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        subscription_id=delivery.subscription_id,
+        url=delivery.url,
+        lead_ids=list(delivery.lead_ids),
+        status_code=delivery.status_code,
+        error=delivery.error,
+        redelivery=delivery.redelivery,
+    )
+
+
+def _form_for(world: BusinessWorld, spec: LeadsSpec) -> FakeForm:
+    if spec.page_id is not None:
+        form = world.forms.get(spec.page_id)
+        if form is None or spec.advertiser_id not in (None, form.advertiser_id):
+            raise HTTPException(404, "No such form for this advertiser.")
+        return form
+    advertiser_id = spec.advertiser_id or next(iter(world.advertisers))
+    advertiser = world.advertisers.get(advertiser_id)
+    if advertiser is None:
+        raise HTTPException(404, "No such advertiser.")
+    return advertiser.forms[0]
+
+
+@router.post("/leads", status_code=201, name="business_create_leads")
+async def create_leads(spec: LeadsSpec, emulator: EmulatorDep) -> LeadsCreated:
+    """New leads on a form (unique ids, realistic answers), then their webhooks."""
+    world = emulator.business
+    form = _form_for(world, spec)
+    leads = [world.add_lead(form, region=spec.region) for _ in range(spec.count)]
+    deliveries = await deliver_leads(world, leads, batch=spec.batch) if spec.deliver else []
+    return LeadsCreated(
+        advertiser_id=form.advertiser_id,
+        page_id=form.page_id,
+        lead_ids=[lead.lead_id for lead in leads],
+        deliveries=[_out(delivery) for delivery in deliveries],
+    )
+
+
+@router.post("/deliveries/redeliver", name="business_redeliver")
+async def redeliver(emulator: EmulatorDep) -> Deliveries:
+    """Send the last lead event's webhooks again, byte for byte: a duplicate delivery."""
+    world = emulator.business
+    if not world.last_outgoing:
+        raise HTTPException(404, "No lead webhook has been sent yet.")
+    deliveries = await send(world, world.last_outgoing, redelivery=True)
+    return Deliveries(deliveries=[_out(delivery) for delivery in deliveries])
+
+
+@router.get("/deliveries", name="business_deliveries")
+async def deliveries(emulator: EmulatorDep) -> Deliveries:
+    """Every lead webhook sent (the last 200), oldest first."""
+    return Deliveries(deliveries=[_out(d) for d in emulator.business.deliveries])
+
+
+@router.get("/subscriptions", name="business_list_subscriptions")
+async def list_subscriptions(emulator: EmulatorDep) -> Subscriptions:
+    """Every subscription ever made, dead ones included (TikTok's own listing hides them)."""
+    world = emulator.business
+    items = []
+    for subscription in world.subscriptions.values():
+        grant = world.grants.get(subscription.token)
+        items.append(
+            SubscriptionOut(
+                subscription_id=subscription.subscription_id,
+                advertiser_id=subscription.advertiser_id,
+                page_id=subscription.page_id,
+                callback_url=subscription.callback_url,
+                live=world.is_live(subscription),
+                unsubscribed=subscription.removed,
+                token_revoked=grant is None or grant.revoked,
+            )
+        )
+    return Subscriptions(subscriptions=items)
+
+
+@router.get("/advertisers", name="business_list_advertisers")
+async def list_advertisers(emulator: EmulatorDep) -> Advertisers:
+    world = emulator.business
+    items = []
+    for advertiser in world.advertisers.values():
+        forms = []
+        for form in advertiser.forms:
+            test_lead = world.test_lead(form)
+            forms.append(
+                FormOut(
+                    page_id=form.page_id,
+                    title=form.title,
+                    language=form.language,
+                    questions=[question.label for question in form.questions],
+                    leads=sum(1 for lead in world.leads.values() if lead.page_id == form.page_id),
+                    test_lead_id=test_lead.lead_id if test_lead else None,
+                )
+            )
+        live_tokens = sum(
+            1
+            for grant in world.grants.values()
+            if advertiser.advertiser_id in grant.advertiser_ids and not grant.revoked
+        )
+        items.append(
+            AdvertiserOut(
+                advertiser_id=advertiser.advertiser_id,
+                advertiser_name=advertiser.advertiser_name,
+                forms=forms,
+                live_tokens=live_tokens,
+            )
+        )
+    return Advertisers(advertisers=items)
+
+
+@router.post("/advertisers/{advertiser_id}/revoke", name="business_revoke_advertiser")
+async def revoke_advertiser(advertiser_id: str, emulator: EmulatorDep) -> AdvertiserRevoked:
+    """The advertiser removes the app in TikTok: its tokens and subscriptions die silently."""
+    world = emulator.business
+    if advertiser_id not in world.advertisers:
+        raise HTTPException(404, "No such advertiser.")
+    return AdvertiserRevoked(
+        advertiser_id=advertiser_id, revoked_tokens=world.revoke_advertiser(advertiser_id)
+    )
+
+
+def _pending(world: BusinessWorld) -> BusinessFaults:
+    return BusinessFaults(
+        pending=[
+            BusinessFaultSpec(
+                endpoint=fault.endpoint,
+                kind=fault.kind,
+                count=fault.remaining,
+                code=fault.code,
+                latency_ms=fault.latency_ms,
+            )
+            for fault in world.faults
+        ]
+    )
+
+
+@router.get("/faults", name="business_list_faults")
+async def list_faults(emulator: EmulatorDep) -> BusinessFaults:
+    return _pending(emulator.business)
+
+
+@router.post("/faults", status_code=201, name="business_add_fault")
+async def add_fault(spec: BusinessFaultSpec, emulator: EmulatorDep) -> BusinessFaults:
+    emulator.business.faults.append(
+        BusinessFault(
+            endpoint=spec.endpoint,
+            kind=spec.kind,
+            remaining=spec.count,
+            code=spec.code,
+            latency_ms=spec.latency_ms,
+        )
+    )
+    return _pending(emulator.business)
+
+
+@router.delete("/faults", name="business_clear_faults")
+async def clear_faults(emulator: EmulatorDep) -> Cleared:
+    cleared = len(emulator.business.faults)
+    emulator.business.faults.clear()
+    return Cleared(cleared=cleared)

@@ -1,0 +1,385 @@
+"""TikTok for Business's side of the emulator: auth codes, tokens, export tasks, subscriptions.
+
+Rules as TIKTOK_API.md §4 states them: auth codes are single use and valid 1 h; tokens never
+expire and die only when revoked; a revoked token's subscriptions stop silently (they are
+neither reported nor delivered to any more). An export task advances one step per status
+poll (CREATED, RUNNING, SUCCEED), its file is built when it succeeds, holds the leads of the
+request's region only, and can be downloaded for 10 minutes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.sandbox.business_export import export_file
+from app.sandbox.business_seed import (
+    NO_AD,
+    SEED_ADVERTISERS,
+    FakeAdvertiser,
+    FakeForm,
+    FakeLead,
+    Region,
+    answers,
+    random_lead_id,
+    random_variant,
+    seed_leads,
+)
+from app.sandbox.config import (
+    BUSINESS_CODE_TTL_SECONDS,
+    EXPORT_DOWNLOAD_TTL_SECONDS,
+    EmulatorConfig,
+)
+
+# The Marketing API's error codes the emulator answers with (inside HTTP 200).
+NO_PERMISSION = 40001
+BAD_PARAMS = 40002
+INVALID_TOKEN = 40105
+# Opaque permission numbers granted with every token.
+GRANTED_SCOPE: tuple[int, ...] = (1, 4, 17)
+
+TaskStatus = Literal["CREATED", "RUNNING", "SUCCEED", "FAILED"]
+BusinessEndpoint = Literal[
+    "access_token",
+    "revoke_token",
+    "advertiser_get",
+    "page_get",
+    "lead_task",
+    "lead_download",
+    "subscribe",
+    "subscription_get",
+    "unsubscribe",
+    "mock_create",
+    "mock_delete",
+]
+BusinessFaultKind = Literal["error_code", "http_503", "garbage", "latency", "task_failed"]
+# One step per status poll.
+_PROGRESS: tuple[TaskStatus, ...] = ("CREATED", "RUNNING", "SUCCEED")
+
+
+class BusinessError(Exception):
+    """A Marketing API failure: `{"code": code, "message": ...}` with HTTP 200."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class AuthCode:
+    value: str
+    redirect_uri: str
+    advertiser_ids: tuple[str, ...]
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class AccessGrant:
+    token: str
+    advertiser_ids: tuple[str, ...]
+    issued_at: float
+    revoked: bool = False
+
+
+@dataclass
+class ExportTask:
+    task_id: str
+    advertiser_id: str
+    page_id: str
+    region: Region | None
+    polls: int = 0
+    status: TaskStatus = "CREATED"
+    succeeded_at: float | None = None
+    file: bytes = b""
+    is_zip: bool = False
+
+
+@dataclass
+class Subscription:
+    subscription_id: str
+    token: str
+    advertiser_id: str
+    page_id: str | None
+    callback_url: str
+    created_at: float
+    removed: bool = False
+
+
+@dataclass
+class BusinessFault:
+    endpoint: BusinessEndpoint | Literal["*"]
+    kind: BusinessFaultKind
+    remaining: int
+    code: int = 40100
+    latency_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One lead webhook POST, kept so that it can be sent again byte for byte."""
+
+    subscription_id: str
+    url: str
+    lead_ids: tuple[str, ...]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class LeadDelivery:
+    subscription_id: str
+    url: str
+    lead_ids: tuple[str, ...]
+    status_code: int | None
+    error: str | None
+    redelivery: bool = False
+
+
+def _new_id(prefix: int) -> str:
+    return str(prefix * 10**18 + secrets.randbelow(10**18))
+
+
+@dataclass
+class BusinessWorld:
+    config: EmulatorConfig
+    now: Callable[[], float]
+    advertisers: dict[str, FakeAdvertiser] = field(default_factory=dict)
+    forms: dict[str, FakeForm] = field(default_factory=dict)
+    leads: dict[str, FakeLead] = field(default_factory=dict)
+    codes: dict[str, AuthCode] = field(default_factory=dict)
+    grants: dict[str, AccessGrant] = field(default_factory=dict)
+    tasks: dict[str, ExportTask] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    faults: list[BusinessFault] = field(default_factory=list)
+    # What the last lead event sent (for redelivery), and every delivery's outcome.
+    last_outgoing: list[Outgoing] = field(default_factory=list)
+    deliveries: list[LeadDelivery] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.advertisers = {a.advertiser_id: a for a in SEED_ADVERTISERS}
+        self.forms = {f.page_id: f for a in SEED_ADVERTISERS for f in a.forms}
+        self.leads = {lead.lead_id: lead for lead in seed_leads(SEED_ADVERTISERS)}
+
+    # --- app credentials, codes and tokens --------------------------------------------------
+
+    def authenticate_app(self, app_id: object, secret: object) -> None:
+        if not isinstance(app_id, str) or not isinstance(secret, str) or not app_id or not secret:
+            raise BusinessError(BAD_PARAMS, "app_id and secret are required.")
+        id_ok = hmac.compare_digest(app_id.encode(), self.config.business_app_id.encode())
+        secret_ok = hmac.compare_digest(secret.encode(), self.config.business_secret.encode())
+        if not (id_ok and secret_ok):
+            raise BusinessError(BAD_PARAMS, "app_id or secret is invalid.")
+
+    def issue_code(self, redirect_uri: str, advertiser_ids: tuple[str, ...]) -> str:
+        value = secrets.token_hex(20)
+        self.codes[value] = AuthCode(
+            value=value,
+            redirect_uri=redirect_uri,
+            advertiser_ids=advertiser_ids,
+            expires_at=self.now() + BUSINESS_CODE_TTL_SECONDS,
+        )
+        return value
+
+    def exchange(self, auth_code: object) -> AccessGrant:
+        if not isinstance(auth_code, str) or not auth_code:
+            raise BusinessError(BAD_PARAMS, "auth_code is required.")
+        code = self.codes.get(auth_code)
+        if code is None:
+            raise BusinessError(BAD_PARAMS, "auth_code is invalid.")
+        if code.used:
+            raise BusinessError(BAD_PARAMS, "auth_code has already been used.")
+        if self.now() >= code.expires_at:
+            raise BusinessError(BAD_PARAMS, "auth_code has expired.")
+        code.used = True
+        grant = AccessGrant(
+            token=secrets.token_hex(20),
+            advertiser_ids=code.advertiser_ids,
+            issued_at=self.now(),
+        )
+        self.grants[grant.token] = grant
+        return grant
+
+    def grant(self, token: str | None) -> AccessGrant:
+        """The live grant of an `Access-Token`; unknown or revoked → 40105."""
+        found = self.grants.get(token or "")
+        if found is None or found.revoked:
+            raise BusinessError(INVALID_TOKEN, "Access token is invalid or has been revoked.")
+        return found
+
+    def revoke(self, token: object) -> None:
+        if not isinstance(token, str) or not token:
+            raise BusinessError(BAD_PARAMS, "access_token is required.")
+        self.grant(token).revoked = True
+
+    def revoke_advertiser(self, advertiser_id: str) -> int:
+        """The advertiser removes the app in TikTok: every token covering it dies."""
+        revoked = 0
+        for grant in self.grants.values():
+            if advertiser_id in grant.advertiser_ids and not grant.revoked:
+                grant.revoked = True
+                revoked += 1
+        return revoked
+
+    # --- advertisers and forms --------------------------------------------------------------
+
+    def advertiser(self, grant: AccessGrant, advertiser_id: str) -> FakeAdvertiser:
+        found = self.advertisers.get(advertiser_id)
+        if found is None or advertiser_id not in grant.advertiser_ids:
+            raise BusinessError(NO_PERMISSION, "No permission to operate this advertiser.")
+        return found
+
+    def form(self, advertiser: FakeAdvertiser, page_id: str) -> FakeForm:
+        found = self.forms.get(page_id)
+        if found is None or found.advertiser_id != advertiser.advertiser_id:
+            raise BusinessError(BAD_PARAMS, "page_id does not exist for this advertiser.")
+        return found
+
+    # --- export tasks -----------------------------------------------------------------------
+
+    def create_task(self, form: FakeForm, region: Region | None) -> ExportTask:
+        task = ExportTask(
+            task_id=_new_id(7),
+            advertiser_id=form.advertiser_id,
+            page_id=form.page_id,
+            region=region,
+        )
+        self.tasks[task.task_id] = task
+        return task
+
+    def task(self, advertiser_id: str, task_id: str, region: Region | None) -> ExportTask:
+        found = self.tasks.get(task_id)
+        # A task lives in the region it was created for: asking elsewhere does not find it.
+        if found is None or found.advertiser_id != advertiser_id or found.region != region:
+            raise BusinessError(BAD_PARAMS, "task_id does not exist (check x-lead-region).")
+        return found
+
+    def poll(self, task: ExportTask, *, fail: bool = False) -> TaskStatus:
+        task.polls += 1
+        if fail and task.status != "SUCCEED":
+            task.status = "FAILED"
+        elif task.status in ("CREATED", "RUNNING"):
+            task.status = _PROGRESS[min(task.polls, len(_PROGRESS)) - 1]
+            if task.status == "SUCCEED":
+                self._build_file(task)
+        return task.status
+
+    def download(self, task: ExportTask) -> ExportTask:
+        if task.status == "FAILED":
+            raise BusinessError(BAD_PARAMS, "The task failed; create a new one.")
+        if task.status != "SUCCEED" or task.succeeded_at is None:
+            raise BusinessError(BAD_PARAMS, "The task has not finished yet.")
+        if self.now() >= task.succeeded_at + EXPORT_DOWNLOAD_TTL_SECONDS:
+            raise BusinessError(BAD_PARAMS, "The download link has expired; create a new task.")
+        return task
+
+    def _build_file(self, task: ExportTask) -> None:
+        form = self.forms[task.page_id]
+        leads = sorted(
+            (
+                lead
+                for lead in self.leads.values()
+                if lead.page_id == task.page_id and lead.region == task.region
+            ),
+            key=lambda lead: lead.create_time,
+            reverse=True,
+        )
+        task.file, task.is_zip = export_file(
+            task.task_id, form, leads, self.config.export_zip_threshold_bytes
+        )
+        task.succeeded_at = self.now()
+
+    # --- subscriptions ----------------------------------------------------------------------
+
+    def subscribe(
+        self, grant: AccessGrant, advertiser_id: str, page_id: str | None, callback_url: str
+    ) -> Subscription:
+        for existing in self.live_subscriptions(advertiser_id):
+            same_target = (existing.page_id, existing.callback_url) == (page_id, callback_url)
+            if same_target and existing.token == grant.token:
+                return existing
+        subscription = Subscription(
+            subscription_id=_new_id(7),
+            token=grant.token,
+            advertiser_id=advertiser_id,
+            page_id=page_id,
+            callback_url=callback_url,
+            created_at=self.now(),
+        )
+        self.subscriptions[subscription.subscription_id] = subscription
+        return subscription
+
+    def is_live(self, subscription: Subscription) -> bool:
+        grant = self.grants.get(subscription.token)
+        return not subscription.removed and grant is not None and not grant.revoked
+
+    def live_subscriptions(self, advertiser_id: str | None = None) -> list[Subscription]:
+        return [
+            s
+            for s in self.subscriptions.values()
+            if self.is_live(s) and advertiser_id in (None, s.advertiser_id)
+        ]
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        found = self.subscriptions.get(subscription_id)
+        if found is None:
+            raise BusinessError(BAD_PARAMS, "subscription_id does not exist.")
+        found.removed = True
+
+    def targets(self, lead: FakeLead) -> list[Subscription]:
+        """The live subscriptions a lead is delivered to: its advertiser, and its form if named."""
+        return [
+            s
+            for s in self.live_subscriptions(lead.advertiser_id)
+            if s.page_id in (None, lead.page_id)
+        ]
+
+    # --- leads ------------------------------------------------------------------------------
+
+    def add_lead(self, form: FakeForm, *, region: Region | None, test: bool = False) -> FakeLead:
+        lead_id = random_lead_id()
+        while lead_id in self.leads:
+            lead_id = random_lead_id()
+        lead = FakeLead(
+            lead_id=lead_id,
+            page_id=form.page_id,
+            advertiser_id=form.advertiser_id,
+            create_time=int(self.now()),
+            region=region,
+            answers=answers(form, random_variant()),
+            ad=NO_AD if test else form.ad,
+            test=test,
+        )
+        self.leads[lead_id] = lead
+        return lead
+
+    def test_lead(self, form: FakeForm) -> FakeLead | None:
+        return next(
+            (lead for lead in self.leads.values() if lead.page_id == form.page_id and lead.test),
+            None,
+        )
+
+    def delete_test_lead(self, form: FakeForm) -> bool:
+        existing = self.test_lead(form)
+        if existing is not None:
+            del self.leads[existing.lead_id]
+        return existing is not None
+
+    # --- faults -----------------------------------------------------------------------------
+
+    def take_fault(
+        self, endpoint: BusinessEndpoint, *, polling: bool = False
+    ) -> BusinessFault | None:
+        """The next fault for this request; `task_failed` ones only hit export status polls."""
+        for fault in self.faults:
+            if fault.kind == "task_failed" and not polling:
+                continue
+            if fault.endpoint in (endpoint, "*"):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
