@@ -13,6 +13,9 @@ from fastapi.routing import APIRoute
 from pydantic import SecretStr
 
 from app.accounts.endpoints import router as accounts_router
+from app.ads.endpoints import router as ads_router
+from app.ads.jobs import check_due_subscriptions, run_due_backfills
+from app.ads.service import AdsService
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import create_engine, create_sessionmaker
@@ -34,6 +37,7 @@ from app.oauth.state import StateCodec
 from app.profile.endpoints import router as profile_router
 from app.profile.service import ProfileService
 from app.sandbox import EmulatorConfig, create_emulator
+from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
 from app.webhooks.endpoints import router as webhooks_router
@@ -44,6 +48,10 @@ EMULATOR_PATH = "/_tiktok"
 PROFILE_SYNC_CHECK_SECONDS = 60.0
 EMULATOR_CLIENT_KEY = "sandbox-client-key"
 EMULATOR_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the local emulator's own
+EMULATOR_BUSINESS_APP_ID = "sandbox-business-app"
+EMULATOR_BUSINESS_SECRET = "sandbox-business-secret"  # noqa: S105 - the local emulator's own
+# How often the subscription checker looks for advertisers due a check (at most this).
+SUBSCRIPTION_CHECK_PASS_SECONDS = 60.0
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -65,6 +73,13 @@ def with_emulator(settings: Settings) -> Settings:
         "tiktok_auth_base_url": base,
         "tiktok_api_base_url": base,
     }
+    if not settings.tiktok_business_app_id:
+        updates |= {
+            "tiktok_business_app_id": EMULATOR_BUSINESS_APP_ID,
+            "tiktok_business_secret": SecretStr(EMULATOR_BUSINESS_SECRET),
+            "tiktok_business_auth_url": f"{base}/portal/auth",
+            "tiktok_business_api_base_url": f"{base}/open_api/v1.3",
+        }
     if "frontend_url" not in settings.model_fields_set:
         # The built-in page at /integrations stands in for the CRM frontend.
         updates["frontend_url"] = settings.api_base_url
@@ -116,6 +131,27 @@ def _background_jobs(app: FastAPI, settings: Settings) -> JobSupervisor:
             PeriodicJob("lead_attach", settings.leads_attach_interval_seconds, attach_leads)
         )
 
+        ads: AdsService = app.state.ads
+        if ads.business is not None:
+
+            async def backfill_leads() -> int:
+                return await run_due_backfills(ads)
+
+            async def check_subscriptions() -> int:
+                return await check_due_subscriptions(ads)
+
+            supervisor.start(
+                PeriodicJob(
+                    "lead_backfill", settings.leads_backfill_interval_seconds, backfill_leads
+                )
+            )
+            check_every = min(
+                SUBSCRIPTION_CHECK_PASS_SECONDS, settings.leads_subscription_check_interval_seconds
+            )
+            supervisor.start(
+                PeriodicJob("lead_subscription_check", check_every, check_subscriptions)
+            )
+
         worker: CrmDeliveryWorker | None = app.state.crm_delivery
         if worker is not None:
             supervisor.start(
@@ -140,6 +176,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tiktok = (
             TikTokClient.from_settings(settings, http) if settings.tiktok_client_id else None
         )
+        business = (
+            TikTokBusinessClient.from_settings(settings, http)
+            if settings.tiktok_business_configured
+            else None
+        )
+        app.state.business = business
+        app.state.ads = AdsService(app.state.sessionmaker, cipher, business, settings)
         app.state.tokens = TokenManager(
             app.state.sessionmaker,
             app.state.tiktok,
@@ -187,6 +230,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(accounts_router)
     app.include_router(oauth_router)
+    app.include_router(ads_router)
     app.include_router(profile_router)
     app.include_router(webhooks_router)
     app.include_router(leads_router)
@@ -201,6 +245,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 EmulatorConfig(
                     client_key=EMULATOR_CLIENT_KEY,
                     client_secret=EMULATOR_CLIENT_SECRET,
+                    business_app_id=EMULATOR_BUSINESS_APP_ID,
+                    business_secret=EMULATOR_BUSINESS_SECRET,
+                    business_redirect_uris=[settings.tiktok_business_redirect],
                     redirect_uris=[settings.tiktok_redirect],
                     webhook_url=f"{settings.api_base_url.rstrip('/')}/api/integrations/webhooks/tiktok/",
                 )

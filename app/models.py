@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and `create_all` see the whole schema."""
 
 from app.accounts.models import IntegrationAccount
+from app.ads.models import AdvertiserSubscriptionCheck, BackfillJob
 from app.audit.models import IntegrationLog
 from app.core.db import Base
 from app.leads.models import (
@@ -14,6 +15,8 @@ from app.profile.models import StatsSnapshot
 from app.webhooks.models import TikTokWebhookEvent
 
 __all__ = [
+    "AdvertiserSubscriptionCheck",
+    "BackfillJob",
     "Base",
     "ConsumedOAuthState",
     "CrmDelivery",

@@ -305,7 +305,12 @@ async def test_unauthenticated_deliveries_are_refused_and_nothing_is_stored(
 async def test_without_any_credential_configured_nothing_is_accepted(
     database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    application = create_app(make_settings(database_url=database_url))
+    # A Login Kit client id: without one the built-in emulator would stand in for TikTok
+    # for Business, credentials included.
+    settings = make_settings(
+        database_url=database_url, tiktok_client_id="ck", tiktok_client_secret="cs"
+    )
+    application = create_app(settings)
     transport = httpx.ASGITransport(app=application)
     async with (
         application.router.lifespan_context(application),

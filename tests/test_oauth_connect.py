@@ -378,11 +378,14 @@ async def test_profile_failure_still_connects_and_is_logged(
     assert events[-1] == "connect.succeeded"
 
 
-async def test_connect_refuses_ads_accounts_and_other_companies(client, auth, tiktok) -> None:
+async def test_connect_of_an_ads_account_needs_tiktok_for_business_and_others_are_404(
+    client, auth, tiktok
+) -> None:
     ads = await _account(client, auth, platform="tiktok_ads")
     refused = await client.post(f"{API}{ads}/connect/", headers=auth())
-    assert refused.status_code == 409
-    assert refused.json()["error"]["code"] == "wrong_platform"
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "tiktok_not_configured"
+    assert "TIKTOK_BUSINESS_APP_ID" in refused.json()["error"]["message"]
     mine = await _account(client, auth)
     theirs = await client.post(f"{API}{mine}/connect/", headers=auth("other"))
     assert theirs.status_code == 404

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.accounts import service
 from app.accounts.models import AccountStatus, Platform
 from app.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
-from app.api.deps import OptionalTikTokDep, PrincipalDep, SessionDep, TokensDep
+from app.api.deps import AdsDep, OptionalTikTokDep, PrincipalDep, SessionDep, TokensDep
 from app.audit import service as audit
 from app.audit.schemas import LogEntryOut
 from app.core.errors import error_responses
@@ -77,8 +77,9 @@ async def delete_account(
     principal: PrincipalDep,
     tiktok: OptionalTikTokDep,
     tokens: TokensDep,
+    ads: AdsDep,
 ) -> Response:
-    revoke = await connection.revoke_quietly(principal, account_id, tiktok, tokens)
+    revoke = await connection.revoke_quietly(principal, account_id, tiktok, tokens, ads)
     await service.delete(session, principal, account_id, revoke)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

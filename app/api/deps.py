@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.ads.service import AdsService, business_or_raise
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import session_scope
@@ -16,6 +17,7 @@ from app.core.errors import Unauthorized
 from app.core.security import Principal, principal_from_jwt, principal_from_service_key
 from app.oauth.state import StateCodec
 from app.profile.service import ProfileService
+from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokNotConfigured
 from app.tokens.manager import TokenManager
@@ -81,6 +83,27 @@ def get_tiktok(request: Request) -> TikTokClient:
 
 TikTokDep = Annotated[TikTokClient, Depends(get_tiktok)]
 OptionalTikTokDep = Annotated[TikTokClient | None, Depends(get_optional_tiktok)]
+
+
+def get_optional_business(request: Request) -> TikTokBusinessClient | None:
+    client: TikTokBusinessClient | None = request.app.state.business
+    return client
+
+
+def get_business(request: Request) -> TikTokBusinessClient:
+    return business_or_raise(get_optional_business(request))
+
+
+BusinessDep = Annotated[TikTokBusinessClient, Depends(get_business)]
+OptionalBusinessDep = Annotated[TikTokBusinessClient | None, Depends(get_optional_business)]
+
+
+def get_ads(request: Request) -> AdsService:
+    ads: AdsService = request.app.state.ads
+    return ads
+
+
+AdsDep = Annotated[AdsService, Depends(get_ads)]
 
 
 def get_tokens(request: Request) -> TokenManager:

@@ -1,4 +1,5 @@
-"""Routes of the Login Kit flow: connect, the first-party hop, the callback, disconnect."""
+"""Routes of the connect flow: connect, the first-party hop, the Login Kit callback,
+disconnect. The TikTok for Business callback is in `app.ads.endpoints`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from starlette.responses import Response
 
 from app.accounts.schemas import AccountOut
 from app.api.deps import (
+    AdsDep,
     CipherDep,
     CodecDep,
+    OptionalBusinessDep,
     OptionalTikTokDep,
     PrincipalDep,
     SessionDep,
@@ -26,6 +29,7 @@ from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.oauth import service
 from app.oauth.state import OAUTH_PATH, StateCodec, StateError, cookie_name
+from app.tiktok.errors import TikTokNotConfigured
 
 router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["oauth"])
 
@@ -61,8 +65,9 @@ def _set_state_cookie(
 
 @router.post(
     "/{account_id}/connect/",
-    responses=error_responses(401, 403, 404, 409, 422),
-    summary="Start connecting a TikTok account (OAuth with PKCE)",
+    responses=error_responses(401, 403, 404, 422, 503),
+    summary="Start connecting a TikTok account (Login Kit, OAuth with PKCE) or a TikTok for "
+    "Business advertiser (tiktok_ads)",
 )
 async def connect_account(
     account_id: uuid.UUID,
@@ -71,9 +76,12 @@ async def connect_account(
     principal: PrincipalDep,
     settings: SettingsDep,
     codec: CodecDep,
-    _tiktok: TikTokDep,
+    tiktok: OptionalTikTokDep,
+    business: OptionalBusinessDep,
 ) -> ConnectOut:
-    start = await service.start_connect(session, principal, account_id, settings, codec)
+    start = await service.start_connect(
+        session, principal, account_id, settings, codec, tiktok=tiktok, business=business
+    )
     # Same-origin frontends get the cookie here; cross-origin ones through the hop URL.
     _set_state_cookie(response, settings, codec, start.cookie_name, start.cookie_value)
     return ConnectOut(authorization_url=start.authorization_url, state=start.state)
@@ -83,14 +91,16 @@ async def connect_account(
     "/oauth/start/tiktok/",
     response_class=RedirectResponse,
     status_code=302,
-    summary="Browser hop: set the state cookie first-party, then go to TikTok",
+    summary="Browser hop: set the state cookie first-party, then go to TikTok (or TikTok for "
+    "Business)",
     openapi_extra={"parameters": [_query("ticket", "Signed, encrypted connect ticket")]},
 )
 async def oauth_start(
     request: Request,
     settings: SettingsDep,
     codec: CodecDep,
-    tiktok: TikTokDep,
+    tiktok: OptionalTikTokDep,
+    business: OptionalBusinessDep,
 ) -> RedirectResponse:
     try:
         cookie_value = codec.open_ticket(request.query_params.get("ticket", ""))
@@ -98,9 +108,12 @@ async def oauth_start(
     except StateError as exc:
         result = service.CallbackResult(None, exc.code)
         return RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
-    redirect = RedirectResponse(
-        service.tiktok_authorize_url(payload, settings, tiktok), status_code=302
-    )
+    try:
+        target = service.authorize_url(payload, settings, tiktok, business)
+    except TikTokNotConfigured as exc:
+        result = service.CallbackResult(payload.account_uuid, exc.code)
+        return RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
+    redirect = RedirectResponse(target, status_code=302)
     _set_state_cookie(redirect, settings, codec, cookie_name(payload.state), cookie_value)
     return redirect
 
@@ -153,7 +166,8 @@ async def oauth_callback(
 @router.post(
     "/{account_id}/disconnect/",
     responses=error_responses(401, 403, 404, 422),
-    summary="Revoke at TikTok, wipe the tokens, mark the account disconnected",
+    summary="Revoke at TikTok, wipe the tokens, mark the account disconnected (an ads "
+    "account's lead webhooks are unsubscribed and its advertisers unlinked)",
 )
 async def disconnect_account(
     account_id: uuid.UUID,
@@ -161,6 +175,7 @@ async def disconnect_account(
     principal: PrincipalDep,
     tiktok: OptionalTikTokDep,
     tokens: TokensDep,
+    ads: AdsDep,
 ) -> AccountOut:
-    account = await service.disconnect(session, principal, account_id, tiktok, tokens)
+    account = await service.disconnect(session, principal, account_id, tiktok, tokens, ads)
     return AccountOut.model_validate(account)

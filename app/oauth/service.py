@@ -1,7 +1,10 @@
-"""The Login Kit connection lifecycle: start a connect, finish the callback, disconnect.
+"""The connection lifecycle: start a connect (Login Kit or TikTok for Business), finish the
+Login Kit callback, disconnect (either platform).
 
-The callback never raises into the browser: every outcome is a `CallbackResult` that the
-endpoint turns into a redirect to the CRM frontend with `connected=true|false&error=CODE`.
+Both platforms share the signed state cookie and the first-party hop; the TikTok for
+Business callback is `app.ads.connect`. A callback never raises into the browser: every
+outcome is a `CallbackResult` that the endpoint turns into a redirect to the CRM frontend
+with `connected=true|false&error=CODE`.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.accounts import repository
 from app.accounts import service as accounts
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
+from app.ads import service as ads
+from app.ads.service import AdsService
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import session_scope, utcnow
-from app.core.errors import Conflict
 from app.core.security import Principal
 from app.oauth.models import ConsumedOAuthState
 from app.oauth.state import (
@@ -36,8 +40,9 @@ from app.oauth.state import (
     state_hash,
 )
 from app.tiktok import pkce
+from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
-from app.tiktok.errors import TikTokError
+from app.tiktok.errors import TikTokError, TikTokNotConfigured
 from app.tiktok.schemas import TikTokUser, TokenSet
 from app.tokens import store
 from app.tokens.manager import AccountNotConnected, ReauthRequired, TokenManager
@@ -54,11 +59,6 @@ KNOWN_TIKTOK_ERRORS = {
     "server_error",
     "temporarily_unavailable",
 }
-
-
-class WrongPlatform(Conflict):
-    code = "wrong_platform"
-    message = "This account is not a TikTok (Login Kit) account."
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +90,26 @@ async def start_connect(
     account_id: uuid.UUID,
     settings: Settings,
     codec: StateCodec,
+    *,
+    tiktok: TikTokClient | None,
+    business: TikTokBusinessClient | None,
 ) -> ConnectStart:
+    """A connect attempt of a Login Kit account (with PKCE) or an ads account (without)."""
     account = await accounts.get(session, principal, account_id)
-    if account.platform != Platform.tiktok:
-        raise WrongPlatform
+    for_ads = account.platform == Platform.tiktok_ads
+    if for_ads:
+        ads.business_or_raise(business)
+        waiting = "the advertiser to approve on TikTok for Business"
+        data: dict[str, object] = {"platform": account.platform.value}
+    elif tiktok is None:
+        raise TikTokNotConfigured
+    else:
+        waiting = "the user to approve on TikTok"
+        data = {"scopes": settings.tiktok_scope_list, "pkce": settings.tiktok_pkce}
     state = new_state()
     payload = OAuthState(
         state=state,
-        verifier=None if settings.tiktok_pkce == "off" else pkce.new_verifier(),
+        verifier=None if for_ads or settings.tiktok_pkce == "off" else pkce.new_verifier(),
         account_id=str(account.id),
         company_id=principal.company_id,
         user=principal.actor,
@@ -111,8 +123,8 @@ async def start_connect(
         event="connect.started",
         company_id=principal.company_id,
         account_id=account.id,
-        message="Connect started; waiting for the user to approve on TikTok.",
-        data={"scopes": settings.tiktok_scope_list, "pkce": settings.tiktok_pkce},
+        message=f"Connect started; waiting for {waiting}.",
+        data=data,
         actor=principal.actor,
     )
     return ConnectStart(
@@ -123,6 +135,22 @@ async def start_connect(
     )
 
 
+def authorize_url(
+    payload: OAuthState,
+    settings: Settings,
+    tiktok: TikTokClient | None,
+    business: TikTokBusinessClient | None,
+) -> str:
+    """Where the hop sends the browser: the consent page of the payload's platform."""
+    if payload.platform == Platform.tiktok_ads.value:
+        return ads.business_or_raise(business).authorize_url(
+            state=payload.state, redirect_uri=settings.tiktok_business_redirect
+        )
+    if tiktok is None:
+        raise TikTokNotConfigured
+    return tiktok_authorize_url(payload, settings, tiktok)
+
+
 def tiktok_authorize_url(payload: OAuthState, settings: Settings, tiktok: TikTokClient) -> str:
     challenge = pkce.challenge(payload.verifier, settings.tiktok_pkce) if payload.verifier else None
     return tiktok.authorize_url(
@@ -131,6 +159,24 @@ def tiktok_authorize_url(payload: OAuthState, settings: Settings, tiktok: TikTok
         redirect_uri=settings.tiktok_redirect,
         code_challenge=challenge,
     )
+
+
+async def consume_state(
+    sessionmaker: async_sessionmaker[AsyncSession], codec: StateCodec, payload: OAuthState
+) -> bool:
+    """Record the state as used, in its own committed transaction, so it stays used
+    whatever happens next; False if it was used before (a replayed callback)."""
+    row = ConsumedOAuthState(
+        state_hash=state_hash(payload.state),
+        expires_at=utcnow() + timedelta(seconds=codec.ttl),
+    )
+    try:
+        async with session_scope(sessionmaker) as session:
+            session.add(row)
+    except IntegrityError:
+        logger.warning("oauth state replayed", extra={"account_id": payload.account_id})
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +213,11 @@ class CallbackService:
         except StateError as exc:
             logger.info("oauth callback refused", extra={"reason": exc.reason, "error": exc.code})
             return CallbackResult(None, exc.code)
+        if payload.platform != Platform.tiktok.value:
+            logger.info("oauth callback refused", extra={"reason": "state of another platform"})
+            return CallbackResult(None, "invalid_state")
         account_id = payload.account_uuid
-        if not await self._consume(payload):
+        if not await consume_state(self.sessionmaker, self.codec, payload):
             return CallbackResult(account_id, "invalid_state")
         # TikTok is called before the request's session opens a transaction: on SQLite that
         # transaction is the database-wide write lock, which must not wait on TikTok.
@@ -217,21 +266,6 @@ class CallbackService:
             )
         self._connect(account, payload, tokens, user)
         return CallbackResult(account.id)
-
-    async def _consume(self, payload: OAuthState) -> bool:
-        """Record the state as used, in its own committed transaction, so it stays used
-        whatever happens next; False if it was used before (a replayed callback)."""
-        row = ConsumedOAuthState(
-            state_hash=state_hash(payload.state),
-            expires_at=utcnow() + timedelta(seconds=self.codec.ttl),
-        )
-        try:
-            async with session_scope(self.sessionmaker) as session:
-                session.add(row)
-        except IntegrityError:
-            logger.warning("oauth state replayed", extra={"account_id": payload.account_id})
-            return False
-        return True
 
     async def _identity_conflict(self, account: IntegrationAccount, open_id: str) -> str | None:
         reconnecting = account.status in (AccountStatus.connected, AccountStatus.reauth_required)
@@ -309,13 +343,22 @@ async def disconnect(
     account_id: uuid.UUID,
     tiktok: TikTokClient | None,
     tokens: TokenManager,
+    ads_service: AdsService,
     *,
     reason: str = "disconnected by user",
 ) -> IntegrationAccount:
-    """Revoke at TikTok (refreshing first if needed), then wipe tokens whatever TikTok said."""
-    revoke_note = await revoke_quietly(principal, account_id, tiktok, tokens)
+    """Revoke at TikTok (refreshing first if needed), then wipe tokens whatever TikTok said.
+
+    An ads account also has its lead webhooks unsubscribed first, and its advertisers
+    unlinked: their later leads are kept unassigned until some account connects them.
+    """
+    revoke_note = await revoke_quietly(principal, account_id, tiktok, tokens, ads_service)
     account = await accounts.get(session, principal, account_id)
     store.wipe_tokens(account)
+    if account.platform == Platform.tiktok_ads:
+        revoke_note["advertisers_unlinked"] = await ads.forget(
+            session, account, "account_disconnected: the account was disconnected"
+        )
     if account.status != AccountStatus.pending:
         account.status = AccountStatus.disconnected
     account.disconnected_at = utcnow()
@@ -334,9 +377,19 @@ async def disconnect(
 
 
 async def revoke_quietly(
-    principal: Principal, account_id: uuid.UUID, tiktok: TikTokClient | None, tokens: TokenManager
+    principal: Principal,
+    account_id: uuid.UUID,
+    tiktok: TikTokClient | None,
+    tokens: TokenManager,
+    ads_service: AdsService,
 ) -> dict[str, object]:
-    """Best effort: a failure is reported (and logged by the caller), never blocking."""
+    """Best effort: a failure is reported (and logged by the caller), never blocking.
+
+    Call it before the request's session has begun a transaction (TikTok is called here).
+    """
+    released = await ads_service.release(principal.company_id, account_id)
+    if released is not None:
+        return released
     try:
         token = await tokens.get(account_id, principal.company_id)
     except (AccountNotConnected, ReauthRequired) as exc:

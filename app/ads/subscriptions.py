@@ -1,0 +1,174 @@
+"""Lead webhook subscriptions: made for each advertiser when it connects, then kept alive.
+
+TikTok stops an advertiser's subscription silently when its token is revoked (and gives no
+notice of a lost one), so a periodic check lists each connected advertiser's subscriptions
+and re-creates a missing one. When TikTok refuses the token itself, nothing can be
+re-created until the account is reconnected: the account is flagged `reauth_required`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from app.accounts import repository as accounts_repository
+from app.accounts.models import AccountStatus
+from app.ads import repository
+from app.ads.repository import ClaimedCheck
+from app.ads.service import AdsService, decrypt_token
+from app.audit import service as audit
+from app.audit.models import LogLevel
+from app.core.config import Settings
+from app.core.db import session_scope, utcnow
+from app.core.http import API_PREFIX
+from app.tiktok.business import TikTokBusinessClient
+from app.tiktok.business_schemas import LeadSubscription
+from app.tiktok.errors import TikTokError, TikTokReauthRequired
+
+logger = logging.getLogger("app.ads.subscriptions")
+
+WEBHOOK_PATH = f"{API_PREFIX}/webhooks/tiktok-leadgen/"
+# After a failed check (TikTok unavailable, rate limited), when to try that advertiser again.
+RETRY_AFTER = timedelta(minutes=5)
+
+
+def webhook_url(settings: Settings) -> str:
+    """The callback URL subscriptions deliver to, with `?token=` when one is configured.
+
+    It may hold a secret: never log it.
+    """
+    url = settings.api_base_url.rstrip("/") + WEBHOOK_PATH
+    token = settings.leadgen_webhook_token
+    if token is not None and token.get_secret_value():
+        url += "?" + urlencode({"token": token.get_secret_value()})
+    return url
+
+
+async def subscribe_all(
+    client: TikTokBusinessClient, token: str, advertiser_ids: Sequence[str], callback_url: str
+) -> tuple[dict[str, str], dict[str, TikTokError]]:
+    """Subscribe each advertiser's leads: ({advertiser: subscription}, {advertiser: error})."""
+    subscribed: dict[str, str] = {}
+    failed: dict[str, TikTokError] = {}
+    for advertiser_id in advertiser_ids:
+        try:
+            subscribed[advertiser_id] = await client.subscribe_leads(
+                token, advertiser_id, callback_url
+            )
+        except TikTokError as exc:
+            failed[advertiser_id] = exc
+    return subscribed, failed
+
+
+def _ours(live: Sequence[LeadSubscription], claim: ClaimedCheck, callback_url: str) -> str | None:
+    """Our live subscription among the app's: the stored one, else one to our URL."""
+    ids = {subscription.subscription_id for subscription in live}
+    if claim.subscription_id in ids:
+        return claim.subscription_id
+    for subscription in live:
+        if (
+            subscription.callback_url == callback_url
+            and subscription.page_id is None
+            and subscription.advertiser_id in (None, claim.advertiser_id)
+        ):
+            return subscription.subscription_id
+    return None
+
+
+async def check_subscription(ads: AdsService, claim: ClaimedCheck) -> None:
+    """Make sure the claimed advertiser's lead webhooks still arrive; records the outcome."""
+    client = ads.client()
+    interval = timedelta(seconds=ads.settings.leads_subscription_check_interval_seconds)
+    callback_url = webhook_url(ads.settings)
+    async with ads.sessionmaker() as session:
+        account = await accounts_repository.get_by_id(session, claim.account_id)
+    token = decrypt_token(account, ads.cipher) if account is not None else None
+    if account is None or account.status != AccountStatus.connected or token is None:
+        await _settle_failure(ads, claim, "token_unreadable", interval)
+        return
+    recreated = False
+    try:
+        live = await client.subscriptions(token, claim.advertiser_id)
+        subscription_id = _ours(live, claim, callback_url)
+        if subscription_id is None:
+            subscription_id = await client.subscribe_leads(token, claim.advertiser_id, callback_url)
+            recreated = True
+    except TikTokReauthRequired as exc:
+        await _lost(ads, claim, exc)
+        return
+    except TikTokError as exc:
+        logger.warning(
+            "lead subscription check failed",
+            extra={"advertiser_id": claim.advertiser_id, **exc.log_data()},
+        )
+        await _settle_failure(ads, claim, exc.code, min(interval, RETRY_AFTER))
+        return
+    now = utcnow()
+    async with session_scope(ads.sessionmaker) as session:
+        stored = subscription_id == claim.subscription_id or await repository.set_subscription(
+            session, claim.account_id, claim.advertiser_id, subscription_id, now
+        )
+        await repository.settle_check(
+            session, claim.advertiser_id, checked_at=now, retry_at=None, error=None
+        )
+        if recreated and stored:
+            audit.record(
+                session,
+                event="leads.resubscribed",
+                company_id=claim.company_id,
+                account_id=claim.account_id,
+                level=LogLevel.warning,
+                message=f"The lead webhook subscription of advertiser {claim.advertiser_id} "
+                "was gone at TikTok; it was re-created. Run a backfill to recover leads "
+                "submitted meanwhile.",
+                data={
+                    "advertiser_id": claim.advertiser_id,
+                    "previous_subscription_id": claim.subscription_id,
+                    "subscription_id": subscription_id,
+                },
+            )
+    if recreated and not stored:
+        # The advertiser was disconnected meanwhile: take back what was just made.
+        try:
+            await client.unsubscribe(subscription_id)
+        except TikTokError as exc:
+            logger.warning("stray lead subscription kept", extra=exc.log_data())
+
+
+async def _settle_failure(
+    ads: AdsService, claim: ClaimedCheck, error: str, retry_after: timedelta
+) -> None:
+    async with session_scope(ads.sessionmaker) as session:
+        await repository.settle_check(
+            session,
+            claim.advertiser_id,
+            checked_at=None,
+            retry_at=utcnow() + retry_after,
+            error=error,
+        )
+
+
+async def _lost(ads: AdsService, claim: ClaimedCheck, error: TikTokReauthRequired) -> None:
+    """TikTok refuses the token: the subscription cannot come back until a reconnect."""
+    async with session_scope(ads.sessionmaker) as session:
+        await repository.settle_check(
+            session, claim.advertiser_id, checked_at=None, retry_at=None, error=error.code
+        )
+        account = await accounts_repository.lock_by_id(session, claim.account_id)
+        if account is None or account.status != AccountStatus.connected:
+            return
+        account.status = AccountStatus.reauth_required
+        account.last_error_code = error.code
+        audit.record(
+            session,
+            event="leads.subscription_lost",
+            company_id=account.company_id,
+            account_id=account.id,
+            level=LogLevel.error,
+            message=f"Lead webhooks of advertiser {claim.advertiser_id} stopped and cannot be "
+            "re-subscribed: TikTok no longer accepts the token (the advertiser may have "
+            "removed the app). Reconnect the account, then run a backfill.",
+            data={"advertiser_id": claim.advertiser_id, **error.log_data()},
+        )
