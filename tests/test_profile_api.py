@@ -345,3 +345,16 @@ async def test_background_sync_leases_due_accounts_once(app, tiktok, sessionmake
     async with sessionmaker() as session:
         snapshots = (await session.scalars(select(StatsSnapshot))).all()
         assert [str(s.account_id) for s in snapshots] == [due]
+
+
+async def test_profile_endpoints_on_an_ads_account_are_409_wrong_platform(
+    client, auth, tiktok
+) -> None:
+    created = await client.post(API, json={"platform": "tiktok_ads", "name": "ads"}, headers=auth())
+    account_id = created.json()["id"]
+    for method, path in (("POST", "sync/"), ("GET", "tiktok-videos/")):
+        response = await client.request(method, f"{API}{account_id}/{path}", headers=auth())
+        assert response.status_code == 409, path
+        assert response.json()["error"]["code"] == "wrong_platform"
+    deleted = await client.delete(f"{API}{account_id}/", headers=auth())
+    assert deleted.status_code == 204

@@ -45,7 +45,12 @@ from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokError, TikTokNotConfigured
 from app.tiktok.schemas import TikTokUser, TokenSet
 from app.tokens import store
-from app.tokens.manager import AccountNotConnected, ReauthRequired, TokenManager
+from app.tokens.manager import (
+    AccountNotConnected,
+    NotALoginKitAccount,
+    ReauthRequired,
+    TokenManager,
+)
 
 logger = logging.getLogger("app.oauth")
 
@@ -392,7 +397,7 @@ async def revoke_quietly(
         return released
     try:
         token = await tokens.get(account_id, principal.company_id)
-    except (AccountNotConnected, ReauthRequired) as exc:
+    except (AccountNotConnected, NotALoginKitAccount, ReauthRequired) as exc:
         return {"revoked": False, "revoke_skipped": exc.code}
     except TikTokError as exc:
         return {"revoked": False, **exc.log_data()}

@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import repository
-from app.accounts.models import AccountStatus, IntegrationAccount
+from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.crypto import DecryptionError, TokenCipher
@@ -50,6 +50,11 @@ class AccountNotConnected(Conflict):
 class ReauthRequired(Conflict):
     code = "reauth_required"
     message = "TikTok no longer accepts this account's tokens; reconnect the account."
+
+
+class NotALoginKitAccount(Conflict):
+    code = "wrong_platform"
+    message = "This is a TikTok for Business account; it has no TikTok profile or videos."
 
 
 class AccountGone(NotFound):
@@ -156,6 +161,8 @@ class TokenManager:
         return lock
 
     def _ensure_usable(self, account: IntegrationAccount) -> None:
+        if account.platform != Platform.tiktok:
+            raise NotALoginKitAccount
         if account.status == AccountStatus.reauth_required:
             raise ReauthRequired
         if account.status != AccountStatus.connected or account.refresh_token_ciphertext is None:
