@@ -748,4 +748,4 @@ async def test_from_settings_uses_the_configured_urls(upstream: respx.MockRouter
 async def test_aclose_closes_the_client_it_created() -> None:
     business = TikTokBusinessClient(app_id=APP_ID, secret=SECRET, auth_url=AUTH, api_base_url=API)
     await business.aclose()
-    assert business._http.is_closed
+    assert business._transport.http.is_closed

@@ -855,4 +855,4 @@ async def test_aclose_closes_the_client_it_created() -> None:
         client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, auth_base_url=AUTH, api_base_url=API
     )
     await tiktok.aclose()
-    assert tiktok._http.is_closed
+    assert tiktok._transport.http.is_closed

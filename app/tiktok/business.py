@@ -5,25 +5,23 @@ subscriptions. Every JSON answer goes through `classify_business`, because the M
 reports errors inside HTTP 200 (`{"code": 40105, ...}`). Reads (GETs and the export task's
 status poll) are retried on transient failures; the other POSTs only when the request
 provably never left, because TikTok may already have used the single-use auth code, created
-the task or the subscription. Ids stay exact strings: `json.loads` reads unquoted 19-digit
-integers as ints, never floats, and the schemas turn them into strings.
+the task or the subscription; the attempt loop that applies these rules is
+`app.tiktok.transport`'s, shared with the Login Kit client. Ids stay exact strings:
+`json.loads` reads unquoted 19-digit integers as ints, never floats, and the schemas turn
+them into strings.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum, StrEnum, auto
+from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
 from app.core.config import Settings
 from app.tiktok.business_schemas import (
@@ -38,7 +36,6 @@ from app.tiktok.business_schemas import (
     Subscribed,
     SubscriptionList,
 )
-from app.tiktok.client import DEFAULT_TIMEOUT, USER_AGENT
 from app.tiktok.errors import (
     TikTokBadRequest,
     TikTokCodeRejected,
@@ -50,15 +47,13 @@ from app.tiktok.errors import (
     TikTokScopeNotGranted,
     TikTokUnavailable,
 )
-from app.tiktok.responses import parse_retry_after
+from app.tiktok.transport import USER_AGENT, Retry, Transport, parse_model
+from app.tiktok.wire import class_for_status, failure, is_success, json_object, text
 
 logger = logging.getLogger("app.tiktok.business")
 
 REGION_HEADER = "x-lead-region"
 LEAD_REGIONS = frozenset({"eu", "us"})
-
-# Raised before any byte of the request reached TikTok, so even a single-use call may retry.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 ResultT = TypeVar("ResultT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -78,11 +73,6 @@ class BusinessCall(StrEnum):
     SUBSCRIPTIONS = "business_subscriptions"
     UNSUBSCRIBE = "business_unsubscribe"
     TEST_LEAD = "business_test_lead"
-
-
-class _Retry(Enum):
-    IDEMPOTENT = auto()  # reads, revoke, unsubscribe: network errors, timeouts, 5xx
-    NEVER_SENT_ONLY = auto()  # auth code exchange, task, subscription, test lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +104,6 @@ def _class_for_code(call: BusinessCall, code: int) -> type[TikTokError]:
     return TikTokCodeRejected if call is BusinessCall.AUTH_CODE_EXCHANGE else TikTokBadRequest
 
 
-def _class_for_status(status: int) -> type[TikTokError]:
-    if status == 429:
-        return TikTokRateLimited
-    if status >= 500:
-        return TikTokUnavailable
-    if 400 <= status < 500:
-        return TikTokBadRequest
-    return TikTokInvalidResponse
-
-
 def classify_business(
     call: BusinessCall, status: int, body: bytes, *, retry_after: str | None = None
 ) -> BusinessAnswer:
@@ -132,14 +112,14 @@ def classify_business(
     TikTok's `code` decides when the body is an envelope, whatever the HTTP status; otherwise
     the status does (5xx retryable, 4xx final), and a 2xx that is no envelope is invalid.
     """
-    document = _json_object(body)
+    document = json_object(body)
     code = document.get("code") if document is not None else None
     if document is None or not isinstance(code, int) or isinstance(code, bool):
-        error_class = _class_for_status(status)
+        error_class = class_for_status(status)
         why = "is not a Marketing API envelope"
         raise _error(error_class, why, status=status, retry_after=retry_after)
-    request_id = _text(document.get("request_id"))
-    message = _text(document.get("message"))
+    request_id = text(document.get("request_id"))
+    message = text(document.get("message"))
     if code != 0:
         raise _error(
             _class_for_code(call, code),
@@ -150,9 +130,9 @@ def classify_business(
             tiktok_message=message,
             retry_after=retry_after,
         )
-    if not 200 <= status < 300:
+    if not is_success(status):
         raise _error(
-            _class_for_status(status),
+            class_for_status(status),
             "has a failure status",
             status=status,
             code=code,
@@ -179,22 +159,14 @@ def _error(
     tiktok_message: str | None = None,
     retry_after: str | None,
 ) -> TikTokError:
-    tiktok_code = str(code) if code is not None else None
-    if error_class is TikTokRateLimited:
-        return TikTokRateLimited(
-            retry_after=parse_retry_after(retry_after),
-            tiktok_code=tiktok_code,
-            log_id=request_id,
-            http_status=status,
-            tiktok_message=tiktok_message,
-        )
-    message = f"TikTok's answer {why}." if error_class is TikTokInvalidResponse else None
-    return error_class(
-        message,
-        tiktok_code=tiktok_code,
+    return failure(
+        error_class,
+        why,
+        status=status,
+        tiktok_code=str(code) if code is not None else None,
         log_id=request_id,
-        http_status=status,
         tiktok_message=tiktok_message,
+        retry_after=retry_after,
     )
 
 
@@ -210,19 +182,19 @@ class TikTokBusinessClient:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        self._transport = Transport.open(
+            http,
+            max_attempts=max_attempts,
+            backoff_seconds=backoff_seconds,
+            logger=logger,
+            log_message="tiktok business call",
+            service="TikTok for Business",
+        )
         self._app_id = app_id
         self._secret = SecretStr(secret)
         self._auth_url = auth_url
         # Paths are relative and keep TikTok's trailing slash: `{base}/page/get/`.
         self._api_base_url = api_base_url.rstrip("/") + "/"
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT}
-        )
-        self._max_attempts = max_attempts
-        self._backoff_seconds = backoff_seconds
 
     @classmethod
     def from_settings(
@@ -243,9 +215,7 @@ class TikTokBusinessClient:
         )
 
     async def aclose(self) -> None:
-        # A client passed in belongs to whoever created it (the lifespan, a test).
-        if self._owns_http:
-            await self._http.aclose()
+        await self._transport.aclose()
 
     def authorize_url(self, *, state: str, redirect_uri: str) -> str:
         params = {"app_id": self._app_id, "state": state, "redirect_uri": redirect_uri}
@@ -256,7 +226,7 @@ class TikTokBusinessClient:
             BusinessCall.AUTH_CODE_EXCHANGE,
             "POST",
             "oauth2/access_token/",
-            retry=_Retry.NEVER_SENT_ONLY,
+            retry=Retry.NEVER_SENT_ONLY,
             json_body=self._credentials() | {"auth_code": auth_code},
         )
         return _parse(BusinessToken, answer)
@@ -268,7 +238,7 @@ class TikTokBusinessClient:
             BusinessCall.REVOKE,
             "POST",
             "oauth2/revoke_token/",
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             json_body=self._credentials() | {"access_token": access_token},
         )
 
@@ -277,7 +247,7 @@ class TikTokBusinessClient:
             BusinessCall.ADVERTISERS,
             "GET",
             "oauth2/advertiser/get/",
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             params=self._credentials(),
         )
@@ -292,7 +262,7 @@ class TikTokBusinessClient:
             BusinessCall.LEAD_FORMS,
             "GET",
             "page/get/",
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             params={
                 "advertiser_id": advertiser_id,
@@ -316,7 +286,7 @@ class TikTokBusinessClient:
             BusinessCall.LEAD_TASK_CREATE,
             "POST",
             "page/lead/task/",
-            retry=_Retry.NEVER_SENT_ONLY,
+            retry=Retry.NEVER_SENT_ONLY,
             token=access_token,
             region=region,
             json_body={"advertiser_id": advertiser_id, "page_id": page_id},
@@ -337,7 +307,7 @@ class TikTokBusinessClient:
             BusinessCall.LEAD_TASK_STATUS,
             "POST",
             "page/lead/task/",
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             region=region,
             json_body={"advertiser_id": advertiser_id, "page_id": page_id, "task_id": task_id},
@@ -353,7 +323,7 @@ class TikTokBusinessClient:
             "GET",
             "page/lead/task/download/",
             read=_read_file,
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             region=region,
             params={"advertiser_id": advertiser_id, "task_id": task_id},
@@ -378,7 +348,7 @@ class TikTokBusinessClient:
             BusinessCall.SUBSCRIBE,
             "POST",
             "subscription/subscribe/",
-            retry=_Retry.NEVER_SENT_ONLY,
+            retry=Retry.NEVER_SENT_ONLY,
             json_body=self._credentials()
             | {
                 "subscribe_entity": "LEAD",
@@ -393,7 +363,7 @@ class TikTokBusinessClient:
             BusinessCall.SUBSCRIPTIONS,
             "GET",
             "subscription/get/",
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             params=self._credentials()
             | {"subscribe_entity": "LEAD", "advertiser_id": advertiser_id},
@@ -405,7 +375,7 @@ class TikTokBusinessClient:
             BusinessCall.UNSUBSCRIBE,
             "POST",
             "subscription/unsubscribe/",
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             json_body=self._credentials() | {"subscription_id": subscription_id},
         )
 
@@ -414,7 +384,7 @@ class TikTokBusinessClient:
             BusinessCall.TEST_LEAD,
             "POST",
             "page/lead/mock/create/",
-            retry=_Retry.NEVER_SENT_ONLY,
+            retry=Retry.NEVER_SENT_ONLY,
             token=access_token,
             json_body={"advertiser_id": advertiser_id, "page_id": page_id},
         )
@@ -428,7 +398,7 @@ class TikTokBusinessClient:
         method: str,
         path: str,
         *,
-        retry: _Retry,
+        retry: Retry,
         token: str | None = None,
         region: str | None = None,
         params: dict[str, str] | None = None,
@@ -453,7 +423,7 @@ class TikTokBusinessClient:
         path: str,
         *,
         read: Callable[[BusinessCall, httpx.Response], tuple[ResultT, str | None]],
-        retry: _Retry,
+        retry: Retry,
         token: str | None = None,
         region: str | None = None,
         params: dict[str, str] | None = None,
@@ -462,41 +432,16 @@ class TikTokBusinessClient:
         headers = {"User-Agent": USER_AGENT} | _region_header(region)
         if token is not None:
             headers["Access-Token"] = token
-        attempt = 0
-        while True:
-            attempt += 1
-            can_retry = attempt < self._max_attempts
-            started = time.perf_counter()
-            try:
-                response = await self._http.request(
-                    method,
-                    f"{self._api_base_url}{path}",
-                    params=params,
-                    json=json_body,
-                    headers=headers,
-                )
-            except httpx.RequestError as exc:
-                error = _transport_error(exc)
-                _log(call, attempt, started, None, error)
-                if can_retry and (retry is _Retry.IDEMPOTENT or isinstance(exc, _NEVER_SENT)):
-                    await self._sleep_before_retry(attempt)
-                    continue
-                raise error from exc
-            try:
-                result, request_id = read(call, response)
-            except TikTokError as error:
-                _log(call, attempt, started, response.status_code, error)
-                if can_retry and retry is _Retry.IDEMPOTENT and _is_transient(error):
-                    await self._sleep_before_retry(attempt)
-                    continue
-                raise
-            _log(call, attempt, started, response.status_code, None, request_id)
-            return result
-
-    async def _sleep_before_retry(self, attempt: int) -> None:
-        # Exponential backoff with jitter, so callers retrying together do not stay in step.
-        delay = self._backoff_seconds * 2 ** (attempt - 1)
-        await asyncio.sleep(delay + random.uniform(0, delay))  # noqa: S311 - jitter, not crypto
+        return await self._transport.send(
+            call,
+            method,
+            f"{self._api_base_url}{path}",
+            read=read,
+            retry=retry,
+            headers=headers,
+            params=params,
+            json_body=json_body,
+        )
 
 
 def _read_envelope(
@@ -515,7 +460,7 @@ def _read_file(call: BusinessCall, response: httpx.Response) -> tuple[bytes, str
     """The raw export file; a JSON body is TikTok's envelope reporting why there is none."""
     body = response.content
     is_json = "json" in response.headers.get("Content-Type", "") or body.lstrip()[:1] == b"{"
-    if is_json or not 200 <= response.status_code < 300:
+    if is_json or not is_success(response.status_code):
         answer = classify_business(
             call, response.status_code, body, retry_after=response.headers.get("Retry-After")
         )
@@ -537,61 +482,5 @@ def _region_header(region: str | None) -> dict[str, str]:
     return {REGION_HEADER: region}
 
 
-def _is_transient(error: TikTokError) -> bool:
-    # A garbage 200 is not fixed by asking again a moment later; rate limits are the caller's.
-    return isinstance(error, TikTokUnavailable) and not isinstance(error, TikTokInvalidResponse)
-
-
-def _transport_error(exc: httpx.RequestError) -> TikTokUnavailable:
-    # The message names the exception type only: the URL may carry the app secret.
-    if isinstance(exc, httpx.TimeoutException):
-        return TikTokUnavailable("TikTok for Business did not answer in time.")
-    return TikTokUnavailable(f"Could not reach TikTok for Business ({type(exc).__name__}).")
-
-
 def _parse(model: type[ModelT], answer: BusinessAnswer) -> ModelT:
-    try:
-        return model.model_validate(answer.data)
-    except ValidationError as exc:
-        # Locations and error types only: the input may hold tokens.
-        problems = ", ".join(
-            f"{'.'.join(map(str, error['loc'])) or 'data'}: {error['type']}"
-            for error in exc.errors()[:5]
-        )
-        raise TikTokInvalidResponse(
-            f"TikTok's answer has an unexpected shape ({problems}).", log_id=answer.request_id
-        ) from exc
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        document = json.loads(body)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-        return None
-    return document if isinstance(document, dict) else None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _log(
-    call: BusinessCall,
-    attempt: int,
-    started: float,
-    status: int | None,
-    error: TikTokError | None,
-    request_id: str | None = None,
-) -> None:
-    fields: dict[str, Any] = {
-        "endpoint": call.value,
-        "attempt": attempt,
-        "http_status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        "log_id": error.log_id if error else request_id,
-    }
-    if error is None:
-        logger.info("tiktok business call", extra=fields)
-    else:
-        fields |= {"error": error.code, "tiktok_code": error.tiktok_code}
-        logger.warning("tiktok business call failed", extra=fields)
+    return parse_model(model, answer.data, log_id=answer.request_id, root="data")

@@ -4,38 +4,29 @@ One long-lived `httpx.AsyncClient` and one typed method per endpoint. Every answ
 through `classify`, so TikTok's error shapes become the errors of `app.tiktok.errors` in one
 place. Reads and revoke are retried on network errors and 5xx; token grants only when the
 request provably never left, because TikTok may already have consumed the single-use code or
-rotated the refresh token, and a retry with the old one would kill the new one.
+rotated the refresh token, and a retry with the old one would kill the new one. The attempt
+loop that applies these rules is `app.tiktok.transport`'s, shared with the Business client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-import time
 from collections.abc import Iterable, Sequence
-from enum import Enum, auto
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import SecretStr
 
 from app.core.config import Settings
-from app.tiktok.errors import (
-    TikTokError,
-    TikTokInvalidResponse,
-    TikTokNotConfigured,
-    TikTokUnavailable,
-)
+from app.tiktok.errors import TikTokNotConfigured
 from app.tiktok.responses import Answer, Call, classify
 from app.tiktok.schemas import VIDEO_FIELDS, TikTokUser, TokenSet, Video, VideoBatch, VideoPage
 from app.tiktok.scopes import scope_fields
+from app.tiktok.transport import USER_AGENT, Retry, Transport, parse_model
 
 logger = logging.getLogger("app.tiktok")
 
-USER_AGENT = "tiktok-integration/0.1 (+https://developers.tiktok.com)"
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_VIDEO_IDS = 20
 MAX_PAGE_SIZE = 20
 
@@ -45,16 +36,6 @@ REVOKE_PATH = "/v2/oauth/revoke/"
 USER_INFO_PATH = "/v2/user/info/"
 VIDEO_LIST_PATH = "/v2/video/list/"
 VIDEO_QUERY_PATH = "/v2/video/query/"
-
-# Raised before any byte of the request reached TikTok, so even a token grant may be retried.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class _Retry(Enum):
-    IDEMPOTENT = auto()  # reads and revoke: network errors, timeouts and 5xx
-    NEVER_SENT_ONLY = auto()  # token grants: only when the request never left
 
 
 class TikTokClient:
@@ -69,18 +50,18 @@ class TikTokClient:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        self._transport = Transport.open(
+            http,
+            max_attempts=max_attempts,
+            backoff_seconds=backoff_seconds,
+            logger=logger,
+            log_message="tiktok call",
+            service="TikTok",
+        )
         self._client_key = client_key
         self._client_secret = SecretStr(client_secret)
         self._auth_base_url = auth_base_url.rstrip("/")
         self._api_base_url = api_base_url.rstrip("/")
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT}
-        )
-        self._max_attempts = max_attempts
-        self._backoff_seconds = backoff_seconds
 
     @classmethod
     def from_settings(
@@ -98,9 +79,7 @@ class TikTokClient:
         )
 
     async def aclose(self) -> None:
-        # A client passed in belongs to whoever created it (the lifespan, a test).
-        if self._owns_http:
-            await self._http.aclose()
+        await self._transport.aclose()
 
     def authorize_url(
         self,
@@ -136,31 +115,31 @@ class TikTokClient:
         if code_verifier is not None:
             form["code_verifier"] = code_verifier
         answer = await self._call(
-            Call.CODE_EXCHANGE, "POST", TOKEN_PATH, retry=_Retry.NEVER_SENT_ONLY, form=form
+            Call.CODE_EXCHANGE, "POST", TOKEN_PATH, retry=Retry.NEVER_SENT_ONLY, form=form
         )
-        return _parse(TokenSet, answer.data, answer)
+        return parse_model(TokenSet, answer.data, log_id=answer.log_id)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
         form = self._credentials() | {"grant_type": "refresh_token", "refresh_token": refresh_token}
         answer = await self._call(
-            Call.REFRESH, "POST", TOKEN_PATH, retry=_Retry.NEVER_SENT_ONLY, form=form
+            Call.REFRESH, "POST", TOKEN_PATH, retry=Retry.NEVER_SENT_ONLY, form=form
         )
-        return _parse(TokenSet, answer.data, answer)
+        return parse_model(TokenSet, answer.data, log_id=answer.log_id)
 
     async def revoke(self, access_token: str) -> None:
         form = self._credentials() | {"token": access_token}
-        await self._call(Call.REVOKE, "POST", REVOKE_PATH, retry=_Retry.IDEMPOTENT, form=form)
+        await self._call(Call.REVOKE, "POST", REVOKE_PATH, retry=Retry.IDEMPOTENT, form=form)
 
     async def user_info(self, access_token: str, scopes: Iterable[str]) -> TikTokUser:
         answer = await self._call(
             Call.USER_INFO,
             "GET",
             USER_INFO_PATH,
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             params={"fields": ",".join(scope_fields(scopes))},
         )
-        return _parse(TikTokUser, answer.data.get("user"), answer)
+        return parse_model(TikTokUser, answer.data.get("user"), log_id=answer.log_id)
 
     async def video_list(
         self, access_token: str, *, cursor: int | None = None, max_count: int = 20
@@ -174,12 +153,12 @@ class TikTokClient:
             Call.VIDEO_LIST,
             "POST",
             VIDEO_LIST_PATH,
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             params={"fields": ",".join(VIDEO_FIELDS)},
             json_body=body,
         )
-        return _parse(VideoPage, answer.data, answer)
+        return parse_model(VideoPage, answer.data, log_id=answer.log_id)
 
     async def video_query(self, access_token: str, video_ids: Sequence[str]) -> list[Video]:
         # A str is a Sequence[str] too; sending its characters as ids would be a silent bug.
@@ -193,12 +172,12 @@ class TikTokClient:
             Call.VIDEO_QUERY,
             "POST",
             VIDEO_QUERY_PATH,
-            retry=_Retry.IDEMPOTENT,
+            retry=Retry.IDEMPOTENT,
             token=access_token,
             params={"fields": ",".join(VIDEO_FIELDS)},
             json_body={"filters": {"video_ids": list(video_ids)}},
         )
-        return _parse(VideoBatch, answer.data, answer).videos
+        return parse_model(VideoBatch, answer.data, log_id=answer.log_id).videos
 
     def _credentials(self) -> dict[str, str]:
         return {
@@ -212,7 +191,7 @@ class TikTokClient:
         method: str,
         path: str,
         *,
-        retry: _Retry,
+        retry: Retry,
         token: str | None = None,
         params: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
@@ -221,91 +200,24 @@ class TikTokClient:
         headers = {"User-Agent": USER_AGENT}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        attempt = 0
-        while True:
-            attempt += 1
-            can_retry = attempt < self._max_attempts
-            started = time.perf_counter()
-            try:
-                response = await self._http.request(
-                    method,
-                    f"{self._api_base_url}{path}",
-                    params=params,
-                    data=form,
-                    json=json_body,
-                    headers=headers,
-                )
-            except httpx.RequestError as exc:
-                error = _transport_error(exc)
-                _log(call, attempt, started, None, error)
-                if can_retry and (retry is _Retry.IDEMPOTENT or isinstance(exc, _NEVER_SENT)):
-                    await self._sleep_before_retry(attempt)
-                    continue
-                raise error from exc
-            try:
-                answer = classify(
-                    call,
-                    response.status_code,
-                    response.content,
-                    retry_after=response.headers.get("Retry-After"),
-                )
-            except TikTokError as error:
-                _log(call, attempt, started, response.status_code, error)
-                if can_retry and retry is _Retry.IDEMPOTENT and _is_transient(error):
-                    await self._sleep_before_retry(attempt)
-                    continue
-                raise
-            _log(call, attempt, started, response.status_code, None, answer.log_id)
-            return answer
-
-    async def _sleep_before_retry(self, attempt: int) -> None:
-        # Exponential backoff with jitter, so callers retrying together do not stay in step.
-        delay = self._backoff_seconds * 2 ** (attempt - 1)
-        await asyncio.sleep(delay + random.uniform(0, delay))  # noqa: S311 - jitter, not crypto
-
-
-def _is_transient(error: TikTokError) -> bool:
-    # A garbage 200 is not fixed by asking again a moment later; 4xx and 429 are final here.
-    return isinstance(error, TikTokUnavailable) and not isinstance(error, TikTokInvalidResponse)
-
-
-def _transport_error(exc: httpx.RequestError) -> TikTokUnavailable:
-    if isinstance(exc, httpx.TimeoutException):
-        return TikTokUnavailable("TikTok did not answer in time.")
-    return TikTokUnavailable(f"Could not reach TikTok ({type(exc).__name__}).")
-
-
-def _parse(model: type[ModelT], data: object, answer: Answer) -> ModelT:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        # Locations and error types only: the input may hold tokens.
-        problems = ", ".join(
-            f"{'.'.join(map(str, error['loc'])) or 'body'}: {error['type']}"
-            for error in exc.errors()[:5]
+        return await self._transport.send(
+            call,
+            method,
+            f"{self._api_base_url}{path}",
+            read=_read,
+            retry=retry,
+            headers=headers,
+            params=params,
+            form=form,
+            json_body=json_body,
         )
-        raise TikTokInvalidResponse(
-            f"TikTok's answer has an unexpected shape ({problems}).", log_id=answer.log_id
-        ) from exc
 
 
-def _log(
-    call: Call,
-    attempt: int,
-    started: float,
-    status: int | None,
-    error: TikTokError | None,
-    log_id: str | None = None,
-) -> None:
-    fields: dict[str, Any] = {
-        "endpoint": call.value,
-        "attempt": attempt,
-        "http_status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        "log_id": error.log_id if error else log_id,
-    }
-    if error is None:
-        logger.info("tiktok call", extra=fields)
-    else:
-        fields |= {"error": error.code, "tiktok_code": error.tiktok_code}
-        logger.warning("tiktok call failed", extra=fields)
+def _read(call: Call, response: httpx.Response) -> tuple[Answer, str | None]:
+    answer = classify(
+        call,
+        response.status_code,
+        response.content,
+        retry_after=response.headers.get("Retry-After"),
+    )
+    return answer, answer.log_id

@@ -3,21 +3,18 @@
 Two wire formats. The OAuth endpoints (token, revoke) answer flat JSON where an `error` key
 means failure whatever the status: TikTok sends errors with HTTP 200. The Display API answers
 `{"data": ..., "error": {"code", "message", "log_id"}}` and succeeds only with a 2xx status
-*and* `error.code == "ok"`: some clients see its errors with HTTP 200 too.
+*and* `error.code == "ok"`: some clients see its errors with HTTP 200 too. What these share
+with the Marketing API's reader (status fallback, error building, Retry-After) is in
+`app.tiktok.wire`.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
 from app.tiktok.errors import (
-    DEFAULT_RETRY_AFTER_SECONDS,
     TikTokBadRequest,
     TikTokCodeRejected,
     TikTokError,
@@ -27,6 +24,16 @@ from app.tiktok.errors import (
     TikTokScopeNotGranted,
     TikTokUnavailable,
 )
+from app.tiktok.wire import (
+    class_for_status,
+    failure,
+    is_success,
+    json_object,
+    parse_retry_after,
+    text,
+)
+
+__all__ = ["Answer", "Call", "classify", "parse_retry_after"]
 
 
 class Call(StrEnum):
@@ -78,7 +85,7 @@ def classify(call: Call, status: int, body: bytes, *, retry_after: str | None = 
 
     `retry_after` is the response's Retry-After header, used when TikTok rate-limits.
     """
-    document = _json_object(body)
+    document = json_object(body)
     if call.is_oauth:
         return _classify_oauth(call, status, document, retry_after)
     return _classify_display(call, status, document, retry_after)
@@ -89,15 +96,15 @@ def _classify_oauth(
 ) -> Answer:
     if document is None:
         raise _failure(call, status, retry_after=retry_after, why="is not a JSON object")
-    log_id = _text(document.get("log_id"))
+    log_id = text(document.get("log_id"))
     error = document.get("error")
-    if error or not _is_success(status):
+    if error or not is_success(status):
         raise _failure(
             call,
             status,
             code=error if isinstance(error, str) else None,
             log_id=log_id,
-            tiktok_message=_text(document.get("error_description")),
+            tiktok_message=text(document.get("error_description")),
             retry_after=retry_after,
             why="carries no known error",
         )
@@ -111,15 +118,15 @@ def _classify_display(
         raise _failure(call, status, retry_after=retry_after, why="is not a JSON object")
     error = document.get("error")
     error = error if isinstance(error, dict) else {}
-    code = _text(error.get("code"))
-    log_id = _text(error.get("log_id"))
-    if code != "ok" or not _is_success(status):
+    code = text(error.get("code"))
+    log_id = text(error.get("log_id"))
+    if code != "ok" or not is_success(status):
         raise _failure(
             call,
             status,
             code=code,
             log_id=log_id,
-            tiktok_message=_text(error.get("message")),
+            tiktok_message=text(error.get("message")),
             retry_after=retry_after,
             why="has neither data nor a known error",
         )
@@ -145,22 +152,14 @@ def _failure(
     why: str,
 ) -> TikTokError:
     """The error for a failed answer: TikTok's code decides when known, else the status."""
-    error_class = _class_for_code(call, code) or _class_for_status(status)
-    if error_class is TikTokRateLimited:
-        return TikTokRateLimited(
-            retry_after=parse_retry_after(retry_after),
-            tiktok_code=code,
-            log_id=log_id,
-            http_status=status,
-            tiktok_message=tiktok_message,
-        )
-    message = f"TikTok's answer {why}." if error_class is TikTokInvalidResponse else None
-    return error_class(
-        message,
+    return failure(
+        _class_for_code(call, code) or class_for_status(status),
+        why,
+        status=status,
         tiktok_code=code,
         log_id=log_id,
-        http_status=status,
         tiktok_message=tiktok_message,
+        retry_after=retry_after,
     )
 
 
@@ -168,47 +167,3 @@ def _class_for_code(call: Call, code: str | None) -> type[TikTokError] | None:
     if code in _GRANT_REFUSED:
         return TikTokCodeRejected if call is Call.CODE_EXCHANGE else TikTokReauthRequired
     return _ERRORS_BY_CODE.get(code) if code else None
-
-
-def _class_for_status(status: int) -> type[TikTokError]:
-    if status == 429:
-        return TikTokRateLimited
-    if status >= 500:
-        return TikTokUnavailable
-    if 400 <= status < 500:
-        return TikTokBadRequest
-    # A 2xx (or an unexpected 1xx/3xx) that is neither data nor a known error.
-    return TikTokInvalidResponse
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> int:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else 60."""
-    if value is None or not value.strip():
-        return DEFAULT_RETRY_AFTER_SECONDS
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return int(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER_SECONDS
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(0, math.ceil(seconds))
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        document = json.loads(body)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-        return None
-    return document if isinstance(document, dict) else None
-
-
-def _is_success(status: int) -> bool:
-    return 200 <= status < 300
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
