@@ -1,15 +1,20 @@
 """Background pass that attaches leads which arrived for an advertiser while it was being
-connected (the connect's own `attach_unassigned` may run before such a lead commits)."""
+connected (the connect's own `attach_unassigned` may run before such a lead commits), and
+forgets raw lead webhook bodies after their retention period."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.core.db import session_scope
+from app.core.db import session_scope, utcnow
 from app.leads import repository, service
 
 BATCH_SIZE = 100
+# Raw bodies are an audit trail only: each lead keeps its own entry in `raw`.
+RAW_DELIVERY_RETENTION = timedelta(days=30)
 
 
 async def attach_unassigned_leads(
@@ -24,4 +29,8 @@ async def attach_unassigned_leads(
             attached += await service.attach_unassigned(
                 session, advertiser_id, company_id, settings
             )
+    async with session_scope(sessionmaker) as session:
+        await repository.delete_webhook_deliveries_before(
+            session, utcnow() - RAW_DELIVERY_RETENTION
+        )
     return attached

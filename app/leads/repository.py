@@ -9,15 +9,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
 from app.core.pagination import keyset_page
 from app.core.sql import dialect_insert
-from app.leads.models import CrmDelivery, DeliveryStatus, Lead, TikTokAdvertiser
+from app.leads.models import (
+    CrmDelivery,
+    DeliveryStatus,
+    Lead,
+    LeadWebhookDelivery,
+    TikTokAdvertiser,
+)
 
 # Rows per multi-row INSERT: ~30 columns each stays far below SQLite's 32,766 and
 # PostgreSQL's 32,767 bound parameters.
@@ -227,3 +233,10 @@ async def lock_attempt(
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(query)).one_or_none()
+
+
+async def delete_webhook_deliveries_before(session: AsyncSession, before: datetime) -> int:
+    """Forget raw lead webhook bodies received before `before` (the leads keep their entry)."""
+    statement = delete(LeadWebhookDelivery).where(LeadWebhookDelivery.received_at < before)
+    result = cast("CursorResult[Any]", await session.execute(statement))
+    return result.rowcount
