@@ -693,6 +693,18 @@ async def test_background_job_refreshes_only_due_accounts_and_forgets_expired_st
     assert len(endpoint.sent) == 2
 
 
+async def test_background_refresh_does_not_count_a_transient_failure_as_a_refresh(
+    manager, sessionmaker, cipher, token_route
+) -> None:
+    account_id = await seed(sessionmaker, cipher, expires_in=timedelta(minutes=5))
+    token_route.mock(return_value=httpx.Response(503, text="down"))
+    refresh_before = utcnow() + timedelta(days=7)
+
+    assert await manager.refresh_if_due(account_id, refresh_before) is False
+    assert token_route.call_count == 1
+    assert (await load(sessionmaker, account_id)).token_version == 1
+
+
 async def test_background_refresh_skips_a_row_another_replica_holds(
     app, manager, sessionmaker, cipher, token_route
 ) -> None:

@@ -75,6 +75,7 @@ class _Outcome:
     token: AccessToken | None = None
     error: Exception | None = None
     seen_version: int = 0
+    refreshed: bool = False  # TikTok issued new tokens (not a fallback to the current one)
 
 
 class TokenManager:
@@ -120,9 +121,9 @@ class TokenManager:
             if self._usable_now(account, rejected_version):
                 return self._token_of(account)
         async with self._flight(account_id):
-            token = await self._refresh(account_id, rejected_version=rejected_version)
-        assert token is not None
-        return token
+            outcome = await self._refresh(account_id, rejected_version=rejected_version)
+        assert outcome.token is not None
+        return outcome.token
 
     async def call(
         self,
@@ -146,10 +147,10 @@ class TokenManager:
     async def refresh_if_due(self, account_id: uuid.UUID, refresh_before: datetime) -> bool:
         """Background refresh: skip rows another replica holds; True when a refresh happened."""
         async with self._flight(account_id):
-            token = await self._refresh(
+            outcome = await self._refresh(
                 account_id, rejected_version=None, skip_locked=True, refresh_before=refresh_before
             )
-        return token is not None
+        return outcome.refreshed
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -205,29 +206,31 @@ class TokenManager:
         rejected_version: int | None,
         skip_locked: bool = False,
         refresh_before: datetime | None = None,
-    ) -> AccessToken | None:
+    ) -> _Outcome:
         outcome = _Outcome()
         async with session_scope(self._sessionmaker) as session:
             account = await repository.lock_by_id(session, account_id, skip_locked=skip_locked)
             if account is None:
                 if skip_locked:
-                    return None
+                    return outcome
                 raise AccountGone
             if refresh_before is not None:
                 if account.status != AccountStatus.connected or not self._due(
                     account, refresh_before
                 ):
-                    return None
+                    return outcome
             else:
                 self._ensure_usable(account)
                 if self._usable_now(account, rejected_version):
-                    return self._token_of(account)  # another caller refreshed while we waited
+                    # Another caller refreshed while we waited for the lock.
+                    return _Outcome(token=self._token_of(account))
             outcome = await self._call_refresh(session, account, rejected_version)
         if isinstance(outcome.error, TikTokReauthRequired):
-            return await self._conclude_dead(account_id, outcome.seen_version, outcome.error)
+            token = await self._conclude_dead(account_id, outcome.seen_version, outcome.error)
+            return _Outcome(token=token)
         if outcome.error is not None:
             raise outcome.error
-        return outcome.token
+        return outcome
 
     def _due(self, account: IntegrationAccount, refresh_before: datetime) -> bool:
         access = account.access_token_expires_at
@@ -284,7 +287,7 @@ class TokenManager:
         )
         await session.flush()
         logger.info("token refreshed", extra={"account_id": str(account.id)})
-        return _Outcome(token=self._token_of(account), seen_version=seen)
+        return _Outcome(token=self._token_of(account), seen_version=seen, refreshed=True)
 
     async def _mark_reauth_required(self, account_id: uuid.UUID, error: TikTokError) -> None:
         async with session_scope(self._sessionmaker) as session:
