@@ -67,21 +67,22 @@ class ProfileService:
         account = await accounts.get(session, principal, account_id)
         synced_at = account.profile_synced_at
         connected = account.status == AccountStatus.connected
-        # End this read-only transaction before TikTok is called (see the module docstring).
-        await session.rollback()
         stale = synced_at is None or utcnow() - synced_at > max_age
         if refresh and not connected:
             raise AccountNotConnected
-        if connected and (refresh or stale):
-            try:
-                return await self.sync(session, principal, account_id)
-            except (TikTokUnavailable, TikTokRateLimited):
-                # An automatic refresh that fails falls back to what is stored; an explicit
-                # `refresh=true` reports the failure.
-                if refresh or synced_at is None:
-                    raise
-        if synced_at is None and not connected:
-            raise AccountNotConnected("The account has never been synced from TikTok.")
+        if not (connected and (refresh or stale)):
+            if synced_at is None:
+                raise AccountNotConnected("The account has never been synced from TikTok.")
+            return profile_of(account, await repository.latest_stats(session, account.id))
+        # End this read-only transaction before TikTok is called (see the module docstring).
+        await session.rollback()
+        try:
+            return await self.sync(session, principal, account_id)
+        except (TikTokUnavailable, TikTokRateLimited):
+            # An automatic refresh that fails falls back to what is stored; an explicit
+            # `refresh=true` reports the failure.
+            if refresh or synced_at is None:
+                raise
         account = await accounts.get(session, principal, account_id)
         return profile_of(account, await repository.latest_stats(session, account.id))
 
