@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -36,13 +36,14 @@ def parse_scopes(raw: str) -> tuple[str, ...]:
     return tuple(scope for scope in SCOPES if scope in requested)
 
 
-def _check_redirect_uri(uri: str, config: EmulatorConfig) -> None:
+def check_redirect_uri(uri: str, registered: Sequence[str]) -> None:
+    """A non-empty redirect_uri: one of `registered` if any are, else https or local http."""
     if len(uri) >= _MAX_REDIRECT_URI_LENGTH:
         raise AuthorizeRejected("redirect_uri is too long.")
     if "?" in uri or "#" in uri:
         raise AuthorizeRejected("redirect_uri must not have a query or a fragment.")
-    if config.redirect_uris:
-        if uri not in config.redirect_uris:
+    if registered:
+        if uri not in registered:
             raise AuthorizeRejected("redirect_uri is not registered for this app.")
         # Registered URIs are trusted as given: local setups use hosts like http://api:8000.
         return
@@ -60,7 +61,7 @@ def parse_authorize(params: Mapping[str, str], config: EmulatorConfig) -> Author
     redirect_uri = params.get("redirect_uri", "")
     if not redirect_uri:
         raise AuthorizeRejected("redirect_uri is required.")
-    _check_redirect_uri(redirect_uri, config)
+    check_redirect_uri(redirect_uri, config.redirect_uris)
     if params.get("response_type") != "code":
         raise AuthorizeRejected("response_type must be code.")
     scopes = parse_scopes(params.get("scope", ""))

@@ -87,6 +87,13 @@ async def _body(request: Request) -> dict[str, Any]:
     return document
 
 
+async def _app_body(request: Request, emulator: EmulatorState) -> dict[str, Any]:
+    """The JSON body of an app-level call, once its app_id and secret are checked."""
+    body = await _body(request)
+    emulator.business.authenticate_app(body.get("app_id"), body.get("secret"))
+    return body
+
+
 def _id(value: object, name: str) -> str:
     """An id sent as a JSON integer or a string of digits."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -125,6 +132,13 @@ def _grant(request: Request, emulator: EmulatorState) -> AccessGrant:
     return emulator.business.grant(request.headers.get("Access-Token"))
 
 
+def _query_advertiser(request: Request, emulator: EmulatorState) -> FakeAdvertiser:
+    """The granted advertiser named by the `advertiser_id` query parameter."""
+    grant = _grant(request, emulator)
+    advertiser_id = _id(request.query_params.get("advertiser_id"), "advertiser_id")
+    return emulator.business.advertiser(grant, advertiser_id)
+
+
 def _advertiser_and_form(
     emulator: EmulatorState, grant: AccessGrant, body: dict[str, Any]
 ) -> tuple[FakeAdvertiser, FakeForm]:
@@ -143,9 +157,8 @@ def _timestamp(epoch: float) -> str:
 @router.post("/oauth2/access_token/", name="business_access_token")
 async def access_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
     await _enter(emulator, "access_token")
-    body = await _body(request)
+    body = await _app_body(request, emulator)
     world = emulator.business
-    world.authenticate_app(body.get("app_id"), body.get("secret"))
     grant = world.exchange(body.get("auth_code"))
     data = {
         "access_token": grant.token,
@@ -158,9 +171,8 @@ async def access_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
 @router.post("/oauth2/revoke_token/", name="business_revoke_token")
 async def revoke_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
     await _enter(emulator, "revoke_token")
-    body = await _body(request)
+    body = await _app_body(request, emulator)
     world = emulator.business
-    world.authenticate_app(body.get("app_id"), body.get("secret"))
     world.revoke(body.get("access_token"))
     return _ok(emulator, {})
 
@@ -184,11 +196,7 @@ async def advertisers(request: Request, emulator: EmulatorDep) -> JSONResponse:
 @router.get("/page/get/", name="business_forms")
 async def forms(request: Request, emulator: EmulatorDep) -> JSONResponse:
     await _enter(emulator, "page_get")
-    grant = _grant(request, emulator)
-    world = emulator.business
-    advertiser = world.advertiser(
-        grant, _id(request.query_params.get("advertiser_id"), "advertiser_id")
-    )
+    advertiser = _query_advertiser(request, emulator)
     if request.query_params.get("business_type") != "LEAD_GEN":
         raise BusinessError(BAD_PARAMS, "business_type must be LEAD_GEN.")
     page = _int_param(request, "page", 1, 10_000)
@@ -236,11 +244,8 @@ async def lead_task(request: Request, emulator: EmulatorDep) -> JSONResponse:
 @router.get("/page/lead/task/download/", name="business_lead_download")
 async def lead_download(request: Request, emulator: EmulatorDep) -> Response:
     await _enter(emulator, "lead_download")
-    grant = _grant(request, emulator)
+    advertiser = _query_advertiser(request, emulator)
     world = emulator.business
-    advertiser = world.advertiser(
-        grant, _id(request.query_params.get("advertiser_id"), "advertiser_id")
-    )
     task_id = _id(request.query_params.get("task_id"), "task_id")
     task = world.download(world.task(advertiser.advertiser_id, task_id, _region(request)))
     name = f"leads_{task.task_id}.{'zip' if task.is_zip else 'csv'}"
@@ -289,9 +294,8 @@ def _callback_url(value: object) -> str:
 @router.post("/subscription/subscribe/", name="business_subscribe")
 async def subscribe(request: Request, emulator: EmulatorDep) -> JSONResponse:
     await _enter(emulator, "subscribe")
-    body = await _body(request)
+    body = await _app_body(request, emulator)
     world = emulator.business
-    world.authenticate_app(body.get("app_id"), body.get("secret"))
     if body.get("subscribe_entity") != "LEAD":
         raise BusinessError(BAD_PARAMS, "subscribe_entity must be LEAD.")
     callback_url = _callback_url(body.get("callback_url"))
@@ -343,8 +347,7 @@ async def subscriptions(request: Request, emulator: EmulatorDep) -> JSONResponse
 @router.post("/subscription/unsubscribe/", name="business_unsubscribe")
 async def unsubscribe(request: Request, emulator: EmulatorDep) -> JSONResponse:
     await _enter(emulator, "unsubscribe")
-    body = await _body(request)
+    body = await _app_body(request, emulator)
     world = emulator.business
-    world.authenticate_app(body.get("app_id"), body.get("secret"))
     world.unsubscribe(_id(body.get("subscription_id"), "subscription_id"))
     return _ok(emulator, {})

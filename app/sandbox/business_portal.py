@@ -12,20 +12,17 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.sandbox.authorize import AuthorizeRejected
+from app.sandbox.authorize import AuthorizeRejected, check_redirect_uri
 from app.sandbox.config import EmulatorConfig
 from app.sandbox.deps import EmulatorDep
 from app.sandbox.pages import business_consent_page
 
 router = APIRouter(tags=["tiktok for business"])
-
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-_MAX_REDIRECT_URI_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -35,29 +32,14 @@ class PortalRequest:
     state: str | None
 
 
-def _check_redirect_uri(uri: str, config: EmulatorConfig) -> None:
-    if not uri:
-        raise AuthorizeRejected("redirect_uri is required.")
-    if len(uri) >= _MAX_REDIRECT_URI_LENGTH:
-        raise AuthorizeRejected("redirect_uri is too long.")
-    if "?" in uri or "#" in uri:
-        raise AuthorizeRejected("redirect_uri must not have a query or a fragment.")
-    if config.business_redirect_uris:
-        if uri not in config.business_redirect_uris:
-            raise AuthorizeRejected("redirect_uri is not registered for this app.")
-        return
-    parts = urlsplit(uri)
-    local = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
-    if not (parts.scheme == "https" or local) or not parts.hostname:
-        raise AuthorizeRejected("redirect_uri must be https (or http on localhost).")
-
-
 def parse_portal(params: Mapping[str, str], config: EmulatorConfig) -> PortalRequest:
     app_id = params.get("app_id", "")
     if not hmac.compare_digest(app_id.encode(), config.business_app_id.encode()):
         raise AuthorizeRejected("app_id is missing or unknown.")
     redirect_uri = params.get("redirect_uri", "")
-    _check_redirect_uri(redirect_uri, config)
+    if not redirect_uri:
+        raise AuthorizeRejected("redirect_uri is required.")
+    check_redirect_uri(redirect_uri, config.business_redirect_uris)
     return PortalRequest(app_id=app_id, redirect_uri=redirect_uri, state=params.get("state"))
 
 

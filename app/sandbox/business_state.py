@@ -33,6 +33,7 @@ from app.sandbox.config import (
     EXPORT_DOWNLOAD_TTL_SECONDS,
     EmulatorConfig,
 )
+from app.sandbox.faults import take_next
 
 # The Marketing API's error codes the emulator answers with (inside HTTP 200).
 NO_PERMISSION = 40001
@@ -374,12 +375,6 @@ class BusinessWorld:
         self, endpoint: BusinessEndpoint, *, polling: bool = False
     ) -> BusinessFault | None:
         """The next fault for this request; `task_failed` ones only hit export status polls."""
-        for fault in self.faults:
-            if fault.kind == "task_failed" and not polling:
-                continue
-            if fault.endpoint in (endpoint, "*"):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
+        return take_next(
+            self.faults, endpoint, eligible=lambda fault: polling or fault.kind != "task_failed"
+        )

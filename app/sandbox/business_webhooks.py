@@ -22,8 +22,8 @@ from app.sandbox.signing import (
     sign_open_signature,
     sign_webhook,
 )
+from app.sandbox.webhooks import DELIVERY_TIMEOUT_SECONDS, post_once
 
-DELIVERY_TIMEOUT_SECONDS = 5.0
 LEAD_OBJECT = 1  # `object` 1 is a lead; TikTok uses other numbers for other entities
 _MAX_KEPT_DELIVERIES = 200
 
@@ -93,15 +93,8 @@ async def send(
     # A client per event: a mounted sub-application gets no lifespan to own one.
     async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as client:
         for item in outgoing:
-            headers = {"Content-Type": "application/json"}
-            headers |= signature_headers(world.config, item.body, now)
-            status_code: int | None = None
-            error: str | None = None
-            try:
-                response = await client.post(item.url, content=item.body, headers=headers)
-                status_code = response.status_code
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+            headers = signature_headers(world.config, item.body, now)
+            status_code, error = await post_once(client, item.url, item.body, headers)
             results.append(
                 LeadDelivery(
                     subscription_id=item.subscription_id,

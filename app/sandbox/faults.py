@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 Endpoint = Literal["token", "revoke", "user_info", "video_list", "video_query"]
 FaultTarget = Literal["token", "revoke", "user_info", "video_list", "video_query", "*"]
 FaultKind = Literal["http_500", "http_503", "latency", "error_body", "garbage", "http_429"]
 
 RATE_WINDOW_SECONDS = 60.0
+
+
+class _Counted(Protocol):
+    @property
+    def endpoint(self) -> str: ...
+
+    remaining: int
+
+
+_F = TypeVar("_F", bound=_Counted)
+
+
+def take_next(
+    faults: list[_F], endpoint: str, *, eligible: Callable[[_F], bool] = lambda _: True
+) -> _F | None:
+    """The first eligible fault for `endpoint` (or "*"), used once; dropped when used up."""
+    for fault in faults:
+        if eligible(fault) and fault.endpoint in (endpoint, "*"):
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                faults.remove(fault)
+            return fault
+    return None
 
 
 @dataclass
@@ -37,13 +61,7 @@ class FaultQueue:
         return cleared
 
     def take(self, endpoint: Endpoint) -> Fault | None:
-        for fault in self.faults:
-            if fault.endpoint in (endpoint, "*"):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
+        return take_next(self.faults, endpoint)
 
 
 @dataclass

@@ -33,17 +33,24 @@ def authorization_removed_body(
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
+async def post_once(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """POST a JSON webhook once: its status code, or the transport error that stopped it."""
+    try:
+        response = await client.post(
+            url, content=body, headers={"Content-Type": "application/json", **headers}
+        )
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    return response.status_code, None
+
+
 async def deliver(url: str, secret: str, body: bytes, timestamp: int) -> Delivery:
     """POST a signed webhook once; failures are reported, not raised (TikTok would retry)."""
-    headers = {
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign_webhook(secret, body, timestamp),
-    }
+    headers = {SIGNATURE_HEADER: sign_webhook(secret, body, timestamp)}
     # A client per delivery: a mounted sub-application gets no lifespan to own one, and
     # deliveries are rare control actions.
-    try:
-        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as client:
-            response = await client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return Delivery(url=url, status_code=None, error=f"{type(exc).__name__}: {exc}")
-    return Delivery(url=url, status_code=response.status_code, error=None)
+    async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as client:
+        status_code, error = await post_once(client, url, body, headers)
+    return Delivery(url=url, status_code=status_code, error=error)
