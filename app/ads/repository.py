@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.ads.models import AdvertiserSubscriptionCheck, BackfillJob, BackfillStatus
-from app.core.sql import dialect_insert
+from app.core.sql import dialect_insert, locked
 from app.leads.models import TikTokAdvertiser
 
 
@@ -198,7 +198,7 @@ async def claim_backfill(
 ) -> BackfillJob | None:
     """Internal: the oldest queued job, or a running one whose worker's lease lapsed,
     leased to the caller; its claim number is `attempts`."""
-    query = (
+    query = locked(
         select(BackfillJob)
         .where(
             or_(
@@ -207,9 +207,8 @@ async def claim_backfill(
             )
         )
         .order_by(BackfillJob.created_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
+        .limit(1),
+        skip_locked=True,
     )
     job = (await session.scalars(query)).first()
     if job is not None:
@@ -224,14 +223,11 @@ async def lock_backfill_claim(
     session: AsyncSession, job_id: uuid.UUID, attempt: int
 ) -> BackfillJob | None:
     """Internal: the job under a lock if it is still running under this claim."""
-    query = (
-        select(BackfillJob)
-        .where(
+    query = locked(
+        select(BackfillJob).where(
             BackfillJob.id == job_id,
             BackfillJob.status == BackfillStatus.running,
             BackfillJob.attempts == attempt,
         )
-        .with_for_update()
-        .execution_options(populate_existing=True)
     )
     return (await session.scalars(query)).one_or_none()

@@ -99,6 +99,33 @@ def decrypt_token(account: IntegrationAccount, cipher: TokenCipher) -> str | Non
         return None
 
 
+async def flag_reauth_required(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    error: TikTokError,
+    *,
+    event: str,
+    message: str,
+    data: dict[str, Any],
+) -> None:
+    """TikTok refused the token: a connected account becomes `reauth_required` (under its
+    row lock), logged as `event`; any other account is left as it is."""
+    account = await accounts_repository.lock_by_id(session, account_id)
+    if account is None or account.status != AccountStatus.connected:
+        return
+    account.status = AccountStatus.reauth_required
+    account.last_error_code = error.code
+    audit.record(
+        session,
+        event=event,
+        company_id=account.company_id,
+        account_id=account.id,
+        level=LogLevel.error,
+        message=message,
+        data=data,
+    )
+
+
 class AdsService:
     def __init__(
         self,
@@ -147,17 +174,11 @@ class AdsService:
 
     async def mark_reauth_required(self, account_id: uuid.UUID, error: TikTokError) -> None:
         async with session_scope(self.sessionmaker) as session:
-            account = await accounts_repository.lock_by_id(session, account_id)
-            if account is None or account.status != AccountStatus.connected:
-                return
-            account.status = AccountStatus.reauth_required
-            account.last_error_code = error.code
-            audit.record(
+            await flag_reauth_required(
                 session,
+                account_id,
+                error,
                 event="token.rejected",
-                company_id=account.company_id,
-                account_id=account.id,
-                level=LogLevel.error,
                 message="TikTok for Business no longer accepts the token (the advertiser may "
                 "have removed the app); reconnect the account.",
                 data=error.log_data(),

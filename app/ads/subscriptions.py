@@ -17,7 +17,7 @@ from app.accounts import repository as accounts_repository
 from app.accounts.models import AccountStatus
 from app.ads import repository
 from app.ads.repository import ClaimedCheck
-from app.ads.service import AdsService, decrypt_token
+from app.ads.service import AdsService, decrypt_token, flag_reauth_required
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.config import Settings
@@ -156,17 +156,11 @@ async def _lost(ads: AdsService, claim: ClaimedCheck, error: TikTokReauthRequire
         await repository.settle_check(
             session, claim.advertiser_id, checked_at=None, retry_at=None, error=error.code
         )
-        account = await accounts_repository.lock_by_id(session, claim.account_id)
-        if account is None or account.status != AccountStatus.connected:
-            return
-        account.status = AccountStatus.reauth_required
-        account.last_error_code = error.code
-        audit.record(
+        await flag_reauth_required(
             session,
+            claim.account_id,
+            error,
             event="leads.subscription_lost",
-            company_id=account.company_id,
-            account_id=account.id,
-            level=LogLevel.error,
             message=f"Lead webhooks of advertiser {claim.advertiser_id} stopped and cannot be "
             "re-subscribed: TikTok no longer accepts the token (the advertiser may have "
             "removed the app). Reconnect the account, then run a backfill.",

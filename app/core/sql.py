@@ -3,24 +3,36 @@
 `dialect_insert` picks the INSERT construct that has `ON CONFLICT` for the session's
 database; `str_enum` is an enum column stored as VARCHAR; `storable_text` and `clean_text`
 make provider text safe for PostgreSQL, whose text and JSONB refuse NUL characters and lone
-surrogates (a body that fails to store would fail on every retry of the provider).
+surrogates (a body that fails to store would fail on every retry of the provider);
+`locked` is the row lock of the claims and fences.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Enum
+from sqlalchemy import Enum, Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 REPLACEMENT = "\ufffd"
+Ts = TypeVarTuple("Ts")
 
 
 def dialect_insert(session: AsyncSession) -> Any:
     """`postgresql.insert` or `sqlite.insert`: both offer `on_conflict_do_nothing`."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def locked(query: Select[*Ts], *, skip_locked: bool = False) -> Select[*Ts]:
+    """`FOR UPDATE` (with `SKIP LOCKED`: rows another transaction holds are left out), with
+    the rows reloaded from the database: an object already in the session is overwritten,
+    so the checks made under the lock see what is stored, not a stale copy.
+
+    SQLite ignores the lock; its `BEGIN IMMEDIATE` write transaction serializes instead.
+    """
+    return query.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
 
 
 def str_enum(enum_type: type[enum.StrEnum], length: int) -> Enum:

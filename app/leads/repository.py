@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
 from app.core.pagination import keyset_page
-from app.core.sql import dialect_insert
+from app.core.sql import dialect_insert, locked
 from app.leads.models import (
     CrmDelivery,
     DeliveryStatus,
@@ -170,11 +170,10 @@ async def list_deliveries(
 async def lock_delivery(
     session: AsyncSession, company_id: str, delivery_id: uuid.UUID
 ) -> CrmDelivery | None:
-    query = (
-        select(CrmDelivery)
-        .where(CrmDelivery.id == delivery_id, CrmDelivery.company_id == company_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    query = locked(
+        select(CrmDelivery).where(
+            CrmDelivery.id == delivery_id, CrmDelivery.company_id == company_id
+        )
     )
     return (await session.scalars(query)).one_or_none()
 
@@ -189,7 +188,7 @@ async def claim_due(
     rows. SQLite: the `BEGIN IMMEDIATE` write transaction serializes claimers. Each claim
     counts an attempt; the attempt number fences the outcome (see `settle`).
     """
-    query = (
+    query = locked(
         select(CrmDelivery)
         .where(
             or_(
@@ -204,9 +203,8 @@ async def claim_due(
             )
         )
         .order_by(CrmDelivery.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
+        .limit(limit),
+        skip_locked=True,
     )
     claimed = list((await session.scalars(query)).all())
     for delivery in claimed:
@@ -222,15 +220,12 @@ async def lock_attempt(
 ) -> CrmDelivery | None:
     """Internal: the delivery under a lock if it is still this attempt's (not re-claimed
     after a lapsed lease, not replayed)."""
-    query = (
-        select(CrmDelivery)
-        .where(
+    query = locked(
+        select(CrmDelivery).where(
             CrmDelivery.id == delivery_id,
             CrmDelivery.status == DeliveryStatus.delivering,
             CrmDelivery.attempts == attempt,
         )
-        .with_for_update()
-        .execution_options(populate_existing=True)
     )
     return (await session.scalars(query)).one_or_none()
 

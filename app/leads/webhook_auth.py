@@ -67,6 +67,18 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+def _secret(settings: Settings) -> str:
+    """`TIKTOK_BUSINESS_SECRET`, or "" when unset."""
+    secret = settings.tiktok_business_secret
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def _url_token(settings: Settings) -> str:
+    """`LEADGEN_WEBHOOK_TOKEN`, or "" when unset."""
+    token = settings.leadgen_webhook_token
+    return token.get_secret_value() if token is not None else ""
+
+
 def authenticate(
     settings: Settings,
     headers: Mapping[str, str],
@@ -75,17 +87,17 @@ def authenticate(
     clock: Callable[[], float] = time.time,
 ) -> LeadWebhookAuth:
     """How the delivery proved itself, or `LeadWebhookUnauthorized`."""
-    secret = settings.tiktok_business_secret
-    if secret is not None and secret.get_secret_value():
+    secret = _secret(settings)
+    if secret:
         given = headers.get(OPEN_SIGNATURE_HEADER)
         if given:
             candidate = given.strip().lower().removeprefix("sha256=")
-            if _same(open_signature(secret.get_secret_value(), body), candidate):
+            if _same(open_signature(secret, body), candidate):
                 return LeadWebhookAuth.open_signature
         header = headers.get(SIGNATURE_HEADER)
         if header:
             verifier = WebhookVerifier(
-                secret=secret.get_secret_value(),
+                secret=secret,
                 client_key=settings.tiktok_business_app_id or "",
                 tolerance_seconds=settings.tiktok_webhook_tolerance_seconds,
                 max_body_bytes=settings.leadgen_webhook_max_body_bytes,
@@ -97,27 +109,16 @@ def authenticate(
                 pass
             else:
                 return LeadWebhookAuth.tiktok_signature
-    expected = (
-        settings.leadgen_webhook_token.get_secret_value() if settings.leadgen_webhook_token else ""
-    )
+    expected = _url_token(settings)
     if expected and token is not None and _same(expected, token):
         return LeadWebhookAuth.url_token
     raise LeadWebhookUnauthorized
 
 
-def _configured(settings: Settings) -> bool:
-    secret = settings.tiktok_business_secret
-    token = settings.leadgen_webhook_token
-    return bool(
-        (secret is not None and secret.get_secret_value())
-        or (token is not None and token.get_secret_value())
-    )
-
-
 async def authenticated_lead_webhook(request: Request, settings: SettingsDep) -> LeadWebhook:
     # Headers and token are read here rather than declared as parameters: a missing or bad
     # credential is a 401 with our error code, never a 422 (the endpoint documents them).
-    if not _configured(settings):
+    if not (_secret(settings) or _url_token(settings)):
         raise LeadWebhookNotConfigured
     body = await read_body(request, settings.leadgen_webhook_max_body_bytes)
     method = authenticate(

@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import IntegrationAccount, Platform
-from app.core.sql import dialect_insert
+from app.core.sql import dialect_insert, locked
 from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
 
 SETTLED = (WebhookEventStatus.processed, WebhookEventStatus.rejected, WebhookEventStatus.failed)
@@ -43,28 +43,23 @@ async def claim(session: AsyncSession, event_id: uuid.UUID) -> TikTokWebhookEven
     check (already processed → None). SQLite: the `BEGIN IMMEDIATE` write transaction
     serializes processors, so the status check alone suffices.
     """
-    query = (
-        select(TikTokWebhookEvent)
-        .where(
+    query = locked(
+        select(TikTokWebhookEvent).where(
             TikTokWebhookEvent.id == event_id,
             TikTokWebhookEvent.status == WebhookEventStatus.received,
-        )
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
+        ),
+        skip_locked=True,
     )
     return (await session.scalars(query)).one_or_none()
 
 
 async def lock_received(session: AsyncSession, event_id: uuid.UUID) -> TikTokWebhookEvent | None:
     """The event under a lock (waiting for a processor to finish), if still `received`."""
-    query = (
-        select(TikTokWebhookEvent)
-        .where(
+    query = locked(
+        select(TikTokWebhookEvent).where(
             TikTokWebhookEvent.id == event_id,
             TikTokWebhookEvent.status == WebhookEventStatus.received,
         )
-        .with_for_update()
-        .execution_options(populate_existing=True)
     )
     return (await session.scalars(query)).one_or_none()
 
@@ -105,5 +100,5 @@ async def tiktok_accounts(
         .order_by(IntegrationAccount.id)
     )
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = locked(query)
     return list((await session.scalars(query)).all())
