@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -68,9 +69,21 @@ def keyset_page(
 M = TypeVar("M", bound=BaseModel)
 
 
-def page_of(rows: list[Any], limit: int, schema: type[M]) -> Page[M]:
-    """Turn `keyset_page` rows (limit + 1 at most) into a page and its next cursor."""
+def page_of(
+    rows: list[Any],
+    limit: int,
+    schema: type[M],
+    *,
+    stamp: str = "created_at",
+    convert: Callable[[Any], M] | None = None,
+) -> Page[M]:
+    """Turn `keyset_page` rows (limit + 1 at most) into a page and its next cursor.
+
+    `stamp` names the timestamp column the query was ordered by; `convert` builds an item
+    when the schema is not a plain `model_validate` of the row.
+    """
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
-    return Page[M](items=[schema.model_validate(row) for row in rows], next_cursor=next_cursor)
+    next_cursor = encode_cursor(getattr(rows[-1], stamp), rows[-1].id) if more else None
+    build = convert or schema.model_validate
+    return Page[M](items=[build(row) for row in rows], next_cursor=next_cursor)

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 from app.api.deps import PrincipalDep, SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor, page_of
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
 from app.leads import service
 from app.leads.models import TIKTOK_ID_LENGTH, DeliveryStatus
 from app.leads.schemas import (
@@ -72,12 +72,7 @@ async def list_leads(
         cursor=cursor,
         limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page[LeadOut](
-        items=[LeadOut.from_lead(row) for row in rows],
-        next_cursor=encode_cursor(rows[-1].submitted_at, rows[-1].id) if more else None,
-    )
+    return page_of(rows, limit, LeadOut, stamp="submitted_at", convert=LeadOut.from_lead)
 
 
 # Declared before `/{lead_id}/` so that path does not capture it.
