@@ -20,21 +20,11 @@ from app.ads.schemas import (
 )
 from app.api.deps import AdsDep, BusinessDep, CodecDep, PrincipalDep, SessionDep, SettingsDep
 from app.core.errors import error_responses
-from app.core.http import API_PREFIX
+from app.core.http import API_PREFIX, query_parameter
 from app.oauth.service import frontend_redirect
 from app.oauth.state import OAUTH_PATH, cookie_name
 
 router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["ads"])
-
-
-def _query(name: str, description: str) -> dict[str, object]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": description,
-    }
 
 
 @router.get(
@@ -45,11 +35,11 @@ def _query(name: str, description: str) -> dict[str, object]:
     "the frontend",
     openapi_extra={
         "parameters": [
-            _query("auth_code", "Authorization code (on approval)"),
-            _query("code", "The same code under its other name"),
-            _query("state", "The state of this connect attempt"),
-            _query("error", "Error code (on denial or failure)"),
-            _query("error_description", "Error text"),
+            query_parameter("auth_code", "Authorization code (on approval)"),
+            query_parameter("code", "The same code under its other name"),
+            query_parameter("state", "The state of this connect attempt"),
+            query_parameter("error", "Error code (on denial or failure)"),
+            query_parameter("error_description", "Error text"),
         ]
     },
 )

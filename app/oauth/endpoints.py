@@ -26,7 +26,7 @@ from app.api.deps import (
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import error_responses
-from app.core.http import API_PREFIX
+from app.core.http import API_PREFIX, query_parameter
 from app.oauth import service
 from app.oauth.state import OAUTH_PATH, StateCodec, StateError, cookie_name
 from app.tiktok.errors import TikTokNotConfigured
@@ -37,16 +37,6 @@ router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["oauth"])
 class ConnectOut(BaseModel):
     authorization_url: str = Field(description="Navigate the browser here to connect")
     state: str = Field(description="Opaque OAuth state of this attempt")
-
-
-def _query(name: str, description: str) -> dict[str, object]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": description,
-    }
 
 
 def _set_state_cookie(
@@ -93,7 +83,7 @@ async def connect_account(
     status_code=302,
     summary="Browser hop: set the state cookie first-party, then go to TikTok (or TikTok for "
     "Business)",
-    openapi_extra={"parameters": [_query("ticket", "Signed, encrypted connect ticket")]},
+    openapi_extra={"parameters": [query_parameter("ticket", "Signed, encrypted connect ticket")]},
 )
 async def oauth_start(
     request: Request,
@@ -125,11 +115,11 @@ async def oauth_start(
     summary="TikTok redirects the browser here; always ends in a redirect to the frontend",
     openapi_extra={
         "parameters": [
-            _query("code", "Authorization code (on approval)"),
-            _query("scopes", "Granted scopes, comma-separated"),
-            _query("state", "The state of this connect attempt"),
-            _query("error", "TikTok's error code (on denial or failure)"),
-            _query("error_description", "TikTok's error text"),
+            query_parameter("code", "Authorization code (on approval)"),
+            query_parameter("scopes", "Granted scopes, comma-separated"),
+            query_parameter("state", "The state of this connect attempt"),
+            query_parameter("error", "TikTok's error code (on denial or failure)"),
+            query_parameter("error_description", "TikTok's error text"),
         ]
     },
 )
