@@ -30,8 +30,13 @@ from app.audit.models import LogLevel
 from app.core.db import session_scope, utcnow
 from app.leads import service as leads
 from app.leads.models import TikTokAdvertiser
-from app.oauth.service import KNOWN_TIKTOK_ERRORS, CallbackResult, consume_state
-from app.oauth.state import OAuthState, StateCodec, StateError
+from app.oauth.service import (
+    CallbackResult,
+    open_callback,
+    record_connect_failure,
+    refusal,
+)
+from app.oauth.state import OAuthState, StateCodec
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import Advertiser, BusinessToken
 from app.tiktok.errors import TikTokError, TikTokReauthRequired
@@ -78,17 +83,19 @@ class AdsCallbackService:
         self.codec = codec
 
     async def finish(self, params: AdsCallbackParams, cookie_value: str | None) -> CallbackResult:
-        try:
-            payload = self.codec.verify(cookie_value, params.state, utcnow())
-        except StateError as exc:
-            logger.info("ads callback refused", extra={"reason": exc.reason, "error": exc.code})
-            return CallbackResult(None, exc.code)
-        if payload.platform != Platform.tiktok_ads.value:
-            logger.info("ads callback refused", extra={"reason": "state of another platform"})
-            return CallbackResult(None, "invalid_state")
+        opened = await open_callback(
+            self.codec,
+            self.ads.sessionmaker,
+            cookie_value,
+            params.state,
+            Platform.tiktok_ads,
+            logger,
+            "ads",
+        )
+        if isinstance(opened, CallbackResult):
+            return opened
+        payload = opened
         account_id = payload.account_uuid
-        if not await consume_state(self.ads.sessionmaker, self.codec, payload):
-            return CallbackResult(account_id, "invalid_state")
         client = self.ads.business
         try:
             if client is None:
@@ -107,13 +114,8 @@ class AdsCallbackService:
         """The token and its advertisers, from TikTok (no transaction is open)."""
         # TikTok documents no refusal redirect: whatever else it holds, no code is a refusal.
         if params.error or not params.auth_code:
-            error = params.error if params.error in KNOWN_TIKTOK_ERRORS else "tiktok_error"
             raise _Failed(
-                error or "tiktok_error",
-                {
-                    "tiktok_error": (params.error or "missing auth_code")[:64],
-                    "description": (params.error_description or "")[:300],
-                },
+                *refusal(params.error, params.error_description, missing="missing auth_code")
             )
         try:
             token: BusinessToken = await client.exchange_auth_code(params.auth_code)
@@ -313,14 +315,4 @@ class AdsCallbackService:
             )
             if account is None:
                 return CallbackResult(None, "account_not_found")
-            audit.record(
-                session,
-                event="connect.failed",
-                company_id=account.company_id,
-                account_id=account.id,
-                level=LogLevel.warning,
-                actor=payload.user,
-                message=f"Connect failed: {failure.error}.",
-                data={"error": failure.error, **failure.data},
-            )
-        return CallbackResult(account.id, failure.error)
+            return record_connect_failure(session, account, payload, failure.error, failure.data)

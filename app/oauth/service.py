@@ -184,6 +184,62 @@ async def consume_state(
     return True
 
 
+async def open_callback(
+    codec: StateCodec,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    cookie_value: str | None,
+    state: str | None,
+    platform: Platform,
+    log: logging.Logger,
+    label: str,
+) -> OAuthState | CallbackResult:
+    """The first steps of every callback: verify the state cookie, check it was issued for
+    this callback's platform, and consume the state. A `CallbackResult` means: stop here."""
+    try:
+        payload = codec.verify(cookie_value, state, utcnow())
+    except StateError as exc:
+        log.info(f"{label} callback refused", extra={"reason": exc.reason, "error": exc.code})
+        return CallbackResult(None, exc.code)
+    if payload.platform != platform.value:
+        log.info(f"{label} callback refused", extra={"reason": "state of another platform"})
+        return CallbackResult(None, "invalid_state")
+    if not await consume_state(sessionmaker, codec, payload):
+        return CallbackResult(payload.account_uuid, "invalid_state")
+    return payload
+
+
+def refusal(
+    error: str | None, description: str | None, *, missing: str
+) -> tuple[str, dict[str, object]]:
+    """The frontend's error code and the log data for a callback that carries no code."""
+    code = error if error in KNOWN_TIKTOK_ERRORS else "tiktok_error"
+    data: dict[str, object] = {
+        "tiktok_error": (error or missing)[:64],
+        "description": (description or "")[:300],
+    }
+    return code or "tiktok_error", data
+
+
+def record_connect_failure(
+    session: AsyncSession,
+    account: IntegrationAccount,
+    payload: OAuthState,
+    error: str,
+    data: dict[str, object],
+) -> CallbackResult:
+    audit.record(
+        session,
+        event="connect.failed",
+        company_id=account.company_id,
+        account_id=account.id,
+        level=LogLevel.warning,
+        actor=payload.user,
+        message=f"Connect failed: {error}.",
+        data={"error": error, **data},
+    )
+    return CallbackResult(account.id, error)
+
+
 @dataclass(frozen=True, slots=True)
 class CallbackParams:
     code: str | None
@@ -213,30 +269,25 @@ class CallbackService:
         self.cipher = cipher
 
     async def finish(self, params: CallbackParams, cookie_value: str | None) -> CallbackResult:
-        try:
-            payload = self.codec.verify(cookie_value, params.state, utcnow())
-        except StateError as exc:
-            logger.info("oauth callback refused", extra={"reason": exc.reason, "error": exc.code})
-            return CallbackResult(None, exc.code)
-        if payload.platform != Platform.tiktok.value:
-            logger.info("oauth callback refused", extra={"reason": "state of another platform"})
-            return CallbackResult(None, "invalid_state")
+        opened = await open_callback(
+            self.codec,
+            self.sessionmaker,
+            cookie_value,
+            params.state,
+            Platform.tiktok,
+            logger,
+            "oauth",
+        )
+        if isinstance(opened, CallbackResult):
+            return opened
+        payload = opened
         account_id = payload.account_uuid
-        if not await consume_state(self.sessionmaker, self.codec, payload):
-            return CallbackResult(account_id, "invalid_state")
         # TikTok is called before the request's session opens a transaction: on SQLite that
         # transaction is the database-wide write lock, which must not wait on TikTok.
         tokens: TokenSet | None = None
         failure: tuple[str, dict[str, object]] | None = None
         if params.error or not params.code:
-            error = params.error if params.error in KNOWN_TIKTOK_ERRORS else "tiktok_error"
-            failure = (
-                error or "tiktok_error",
-                {
-                    "tiktok_error": (params.error or "missing code")[:64],
-                    "description": (params.error_description or "")[:300],
-                },
-            )
+            failure = refusal(params.error, params.error_description, missing="missing code")
         else:
             try:
                 tokens = await self.tiktok.exchange_code(
@@ -253,12 +304,14 @@ class CallbackService:
             return CallbackResult(None, "account_not_found")
         if failure is not None or tokens is None:
             code, data = failure or ("token_exchange_failed", {})
-            return self._fail(account, payload, code, data)
+            return record_connect_failure(self.session, account, payload, code, data)
         conflict = await self._identity_conflict(account, tokens.open_id)
         if conflict:
             # Not revoked: at TikTok a revoke may end the user's whole authorization, which
             # the other (already connected) account still relies on.
-            return self._fail(account, payload, conflict, {"open_id": tokens.open_id})
+            return record_connect_failure(
+                self.session, account, payload, conflict, {"open_id": tokens.open_id}
+            )
         if profile_error is not None:
             audit.record(
                 self.session,
@@ -325,21 +378,6 @@ class CallbackService:
             message=f"Connected to TikTok as {account.display_name or tokens.open_id}.",
             data={"open_id": tokens.open_id, "scopes": tokens.scopes},
         )
-
-    def _fail(
-        self, account: IntegrationAccount, payload: OAuthState, error: str, data: dict[str, object]
-    ) -> CallbackResult:
-        audit.record(
-            self.session,
-            event="connect.failed",
-            company_id=account.company_id,
-            account_id=account.id,
-            level=LogLevel.warning,
-            actor=payload.user,
-            message=f"Connect failed: {error}.",
-            data={"error": error, **data},
-        )
-        return CallbackResult(account.id, error)
 
 
 async def disconnect(
