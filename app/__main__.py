@@ -83,7 +83,7 @@ def _deliver(args: argparse.Namespace) -> int:
     from app.leads.delivery import run_worker
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values)
     if not settings.crm_leads_webhook_url:
         print("nothing to do: CRM_LEADS_WEBHOOK_URL is not set", file=sys.stderr)
         return 2

@@ -259,5 +259,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def serve_app() -> FastAPI:
     """Entry point for `uvicorn --factory app.main:serve_app`: configures logging too."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values)
     return create_app(settings)

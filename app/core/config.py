@@ -156,6 +156,19 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def secret_values(self) -> list[str]:
+        """Every configured secret, and each item of a comma-separated one (for log scrubbing)."""
+        values: list[str] = []
+        for name in type(self).model_fields:
+            field = getattr(self, name)
+            if isinstance(field, SecretStr) and field.get_secret_value():
+                raw = field.get_secret_value()
+                values.append(raw)
+                for item in split_csv(raw):
+                    values.extend([item, item.partition(":")[2]])
+        return [value for value in dict.fromkeys(values) if value]
+
+    @property
     def is_production(self) -> bool:
         return self.app_env == "production"
 

@@ -86,6 +86,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             echo=settings.database_echo,
+            # Parameters (ciphertexts, raw webhook bodies) stay out of logs and DB errors.
+            hide_parameters=True,
             connect_args={"timeout": 30},
         )
         _configure_sqlite(engine)
@@ -93,6 +95,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
+        hide_parameters=True,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
