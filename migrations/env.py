@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.core.config import Settings
@@ -19,6 +20,9 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+# Replicas starting together must not migrate concurrently: on PostgreSQL the migration
+# transaction first takes this advisory lock, so the others wait, then find nothing to do.
+MIGRATION_LOCK_KEY = 0x7417_7070  # any constant shared by every process of this service
 
 
 def _url() -> str:
@@ -40,6 +44,9 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         render_item=_render_item,
     )
+    if connection.dialect.name == "postgresql":
+        # Held until the migration transaction commits (transactional DDL).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     with context.begin_transaction():
         context.run_migrations()
 

@@ -21,8 +21,10 @@ from app.accounts.models import IntegrationAccount
 from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.main import create_app
 from app.oauth.state import OAuthState, StateCodec, cookie_name
-from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings
+from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings, make_settings
+from tests.test_settings import SAFE_PRODUCTION
 
 TIKTOK = FAKE_TIKTOK
 API = "/api/integrations/accounts/"
@@ -445,3 +447,23 @@ async def test_delete_revokes_first(client, auth, tiktok, sessionmaker) -> None:
         ).one()
     assert entry.data["revoked"] is True
     assert entry.account_id is None
+
+
+async def test_the_callback_redirects_to_the_frontend_when_login_kit_is_not_configured(
+    database_url: str,
+) -> None:
+    # Production with no TIKTOK_CLIENT_ID: no emulator, no Login Kit. A browser that lands
+    # on the callback (an old tab, a misrouted redirect) still ends on the frontend.
+    settings = make_settings(**SAFE_PRODUCTION, database_url=database_url)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+            response = await http.get(
+                "/api/integrations/accounts/oauth/callback/tiktok/",
+                params={"code": "c", "state": "s"},
+            )
+    assert response.status_code == 302
+    assert response.headers["location"] == (
+        "http://frontend.test/integrations?connected=false&error=tiktok_not_configured"
+    )

@@ -20,7 +20,6 @@ from app.api.deps import (
     PrincipalDep,
     SessionDep,
     SettingsDep,
-    TikTokDep,
     TokensDep,
 )
 from app.core.config import Settings
@@ -28,7 +27,13 @@ from app.core.db import utcnow
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX, query_parameter
 from app.oauth import service
-from app.oauth.state import OAUTH_PATH, StateCodec, StateError, cookie_name
+from app.oauth.state import (
+    OAUTH_PATH,
+    STATE_COOKIE_GRACE_SECONDS,
+    StateCodec,
+    StateError,
+    cookie_name,
+)
 from app.tiktok.errors import TikTokNotConfigured
 
 router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["oauth"])
@@ -45,7 +50,9 @@ def _set_state_cookie(
     response.set_cookie(
         name,
         value,
-        max_age=codec.ttl,
+        # The cookie outlives the state by a margin, so an attempt that took too long is
+        # named `state_expired` (the signed expiry inside) rather than a lost cookie.
+        max_age=codec.ttl + STATE_COOKIE_GRACE_SECONDS,
         path=OAUTH_PATH,
         httponly=True,
         samesite="lax",
@@ -128,7 +135,7 @@ async def oauth_callback(
     session: SessionDep,
     settings: SettingsDep,
     codec: CodecDep,
-    tiktok: TikTokDep,
+    tiktok: OptionalTikTokDep,
     cipher: CipherDep,
 ) -> RedirectResponse:
     # Query parameters are read by hand, not validated by FastAPI: whatever arrives, the
@@ -143,14 +150,28 @@ async def oauth_callback(
         error_description=query.get("error_description"),
     )
     cookie = request.cookies.get(cookie_name(state)) if state else None
-    callbacks = service.CallbackService(
-        session, request.app.state.sessionmaker, settings, codec, tiktok, cipher
-    )
-    result = await callbacks.finish(params, cookie)
+    if tiktok is None:
+        # Not configured (production without TIKTOK_CLIENT_ID): still back to the frontend.
+        result = service.CallbackResult(
+            _account_of(codec, cookie, state), TikTokNotConfigured.code
+        )
+    else:
+        callbacks = service.CallbackService(
+            session, request.app.state.sessionmaker, settings, codec, tiktok, cipher
+        )
+        result = await callbacks.finish(params, cookie)
     redirect = RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
     if state:
         redirect.delete_cookie(cookie_name(state), path=OAUTH_PATH)
     return redirect
+
+
+def _account_of(codec: StateCodec, cookie: str | None, state: str | None) -> uuid.UUID | None:
+    """The account a valid state cookie names, else None."""
+    try:
+        return codec.verify(cookie, state, utcnow()).account_uuid
+    except StateError:
+        return None
 
 
 @router.post(

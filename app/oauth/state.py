@@ -27,6 +27,9 @@ from app.core.http import API_PREFIX
 OAUTH_PATH = f"{API_PREFIX}/accounts/oauth/"
 COOKIE_PREFIX = "tt_oauth_"
 _SALT = "tiktok-oauth-state-v1"
+# How much longer the browser keeps a state cookie than the state inside it is valid: long
+# enough that a late callback finds the cookie and is told `state_expired`.
+STATE_COOKIE_GRACE_SECONDS = 3600
 
 
 class StateError(Exception):

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 
 import httpx
 
+from tests.conftest import make_settings, make_token
 from tests.e2e.flow import (
     ACCOUNTS,
+    TIMEOUT,
     TOKEN_PREFIXES,
     create_account,
     decide,
@@ -29,7 +32,7 @@ from tests.e2e.flow import (
     stored_rows,
     strings_in,
 )
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, delete_all_rows, serve
 
 
 async def test_approve_connects_with_encrypted_tokens_and_disconnect_revokes_at_tiktok(
@@ -168,3 +171,36 @@ async def test_two_connects_in_flight_in_one_browser_both_complete(
     first, second = await read_account(api, first_id), await read_account(api, second_id)
     assert (first["status"], first["external_id"]) == ("connected", first_user)
     assert (second["status"], second["external_id"]) == ("connected", second_user)
+
+
+async def test_a_late_callback_in_a_real_cookie_jar_is_state_expired_not_invalid_state(
+    database_url: str,
+) -> None:
+    # The state is valid for 1 s; the browser keeps its cookie longer, as its Max-Age says,
+    # so a user who took too long is told so instead of "invalid state".
+    try:
+        with serve(
+            lambda url: make_settings(
+                database_url=database_url,
+                api_base_url=url,
+                frontend_url=url,
+                oauth_state_ttl_seconds=1,
+            )
+        ) as server:
+            headers = {"Authorization": f"Bearer {make_token('acme')}"}
+            async with (
+                httpx.AsyncClient(base_url=server.url, headers=headers, timeout=TIMEOUT) as api,
+                httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as browser,
+            ):
+                account_id = await create_account(api, "Slow user")
+                consent_url, form = await open_consent(server, api, browser, account_id)
+                (cookie,) = state_cookies(browser)
+                assert cookie.expires is not None
+                assert cookie.expires - time.time() > 60
+                callback = await decide(browser, consent_url, form, "approve")
+                await asyncio.sleep(2.1)
+                landing = await follow(browser, callback)
+                assert query(landing) == {"connected": ["false"], "error": ["state_expired"]}
+                assert state_cookies(browser) == []
+    finally:
+        await delete_all_rows(make_settings(database_url=database_url))
