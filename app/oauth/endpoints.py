@@ -152,9 +152,7 @@ async def oauth_callback(
     cookie = request.cookies.get(cookie_name(state)) if state else None
     if tiktok is None:
         # Not configured (production without TIKTOK_CLIENT_ID): still back to the frontend.
-        result = service.CallbackResult(
-            _account_of(codec, cookie, state), TikTokNotConfigured.code
-        )
+        result = service.CallbackResult(_account_of(codec, cookie, state), TikTokNotConfigured.code)
     else:
         callbacks = service.CallbackService(
             session, request.app.state.sessionmaker, settings, codec, tiktok, cipher
