@@ -5,9 +5,11 @@ Pure unit tests against respx; no database.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -856,3 +858,51 @@ async def test_aclose_closes_the_client_it_created() -> None:
     )
     await tiktok.aclose()
     assert tiktok._transport.http.is_closed
+
+
+async def test_a_read_has_one_deadline_across_its_retries(upstream: respx.MockRouter) -> None:
+    # Each attempt would hang far longer than the deadline: the caller is answered when the
+    # deadline passes (not after attempts x timeout), and no retry starts past it.
+    attempts = 0
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.sleep(30)
+        return httpx.Response(200)
+
+    upstream.post("/v2/video/list/").mock(side_effect=hang)
+    client = TikTokClient(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        auth_base_url=AUTH,
+        api_base_url=API,
+        read_deadline_seconds=0.3,
+    )
+    started = time.monotonic()
+    with pytest.raises(TikTokUnavailable) as caught:
+        await client.video_list(ACCESS)
+    assert time.monotonic() - started < 5
+    assert caught.value.detail_message == "TikTok did not answer in time."
+    assert attempts == 1
+
+
+async def test_a_retry_that_cannot_finish_before_the_deadline_is_not_started(
+    upstream: respx.MockRouter,
+) -> None:
+    route = upstream.post("/v2/video/list/").respond(503)
+    client = TikTokClient(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        auth_base_url=AUTH,
+        api_base_url=API,
+        backoff_seconds=5.0,
+        read_deadline_seconds=1.0,
+    )
+    with pytest.raises(TikTokUnavailable):
+        await client.video_list(ACCESS)
+    assert route.call_count == 1
+
+
+def test_the_read_deadline_comes_from_the_settings() -> None:
+    assert Settings(_env_file=None).tiktok_read_deadline_seconds == 10.0  # type: ignore[call-arg]

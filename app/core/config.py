@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     tiktok_auth_base_url: str = "https://www.tiktok.com"
     tiktok_api_base_url: str = "https://open.tiktokapis.com"
     tiktok_webhook_tolerance_seconds: int = 300
+    # Reads from TikTok (profile, videos, forms, exports) give up after this long in all,
+    # retries included.
+    tiktok_read_deadline_seconds: float = Field(default=10.0, gt=0)
     webhook_max_body_bytes: int = 65536
     tiktok_webhook_sweep_interval_seconds: float = 30.0
 

@@ -181,11 +181,13 @@ class TikTokBusinessClient:
         http: httpx.AsyncClient | None = None,
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
+        read_deadline_seconds: float | None = None,
     ) -> None:
         self._transport = Transport.open(
             http,
             max_attempts=max_attempts,
             backoff_seconds=backoff_seconds,
+            read_deadline_seconds=read_deadline_seconds,
             logger=logger,
             log_message="tiktok business call",
             service="TikTok for Business",
@@ -212,6 +214,7 @@ class TikTokBusinessClient:
             auth_url=settings.tiktok_business_auth_url,
             api_base_url=settings.tiktok_business_api_base_url,
             http=http,
+            read_deadline_seconds=settings.tiktok_read_deadline_seconds,
         )
 
     async def aclose(self) -> None:

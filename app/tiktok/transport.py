@@ -9,6 +9,8 @@ The rules: a call marked `Retry.IDEMPOTENT` is retried on network errors, timeou
 transient upstream errors (5xx and their in-body equivalents); a `Retry.NEVER_SENT_ONLY` call
 (token grants, anything that creates) only when the request provably never left, because
 TikTok may already have acted on it. Rate limits and invalid answers are never retried here.
+Idempotent calls share one overall deadline (`TIKTOK_READ_DEADLINE_SECONDS`): no attempt runs
+past it and no retry starts that could not finish before it.
 Nothing logged or raised holds a URL, a token or a secret: the URL may carry the app secret.
 """
 
@@ -59,6 +61,9 @@ class Transport:
     logger: logging.Logger
     log_message: str
     service: str
+    # Idempotent calls (reads) give up once this long has passed since the first attempt,
+    # retries and backoff included, so a caller never waits attempts times timeout.
+    read_deadline_seconds: float | None = None
 
     @classmethod
     def open(
@@ -70,6 +75,7 @@ class Transport:
         logger: logging.Logger,
         log_message: str,
         service: str,
+        read_deadline_seconds: float | None = None,
     ) -> Transport:
         """Over `http`, else over a pool of its own that `aclose` closes."""
         if max_attempts < 1:
@@ -83,6 +89,7 @@ class Transport:
             logger=logger,
             log_message=log_message,
             service=service,
+            read_deadline_seconds=read_deadline_seconds,
         )
 
     async def aclose(self) -> None:
@@ -105,36 +112,59 @@ class Transport:
     ) -> ResultT:
         """`read`'s result for the first attempt that succeeds, else the last error (raised)."""
         attempt = 0
+        deadline = (
+            time.monotonic() + self.read_deadline_seconds
+            if retry is Retry.IDEMPOTENT and self.read_deadline_seconds is not None
+            else None
+        )
         while True:
             attempt += 1
             can_retry = attempt < self.max_attempts
             started = time.perf_counter()
             try:
-                response = await self.http.request(
-                    method, url, params=params, data=form, json=json_body, headers=headers
+                async with asyncio.timeout_at(_loop_time_of(deadline)):
+                    response = await self.http.request(
+                        method, url, params=params, data=form, json=json_body, headers=headers
+                    )
+            except (httpx.RequestError, TimeoutError) as exc:
+                error = (
+                    transport_error(exc, self.service)
+                    if isinstance(exc, httpx.RequestError)
+                    else TikTokUnavailable(f"{self.service} did not answer in time.")
                 )
-            except httpx.RequestError as exc:
-                error = transport_error(exc, self.service)
                 self._log(call, attempt, started, None, error)
-                if can_retry and (retry is Retry.IDEMPOTENT or isinstance(exc, NEVER_SENT)):
-                    await self._sleep_before_retry(attempt)
+                if (
+                    can_retry
+                    and isinstance(exc, httpx.RequestError)
+                    and (retry is Retry.IDEMPOTENT or isinstance(exc, NEVER_SENT))
+                    and await self._sleep_before_retry(attempt, deadline)
+                ):
                     continue
                 raise error from exc
             try:
                 result, log_id = read(call, response)
             except TikTokError as error:
                 self._log(call, attempt, started, response.status_code, error)
-                if can_retry and retry is Retry.IDEMPOTENT and is_transient(error):
-                    await self._sleep_before_retry(attempt)
+                if (
+                    can_retry
+                    and retry is Retry.IDEMPOTENT
+                    and is_transient(error)
+                    and await self._sleep_before_retry(attempt, deadline)
+                ):
                     continue
                 raise
             self._log(call, attempt, started, response.status_code, None, log_id)
             return result
 
-    async def _sleep_before_retry(self, attempt: int) -> None:
+    async def _sleep_before_retry(self, attempt: int, deadline: float | None) -> bool:
+        """Back off before the next attempt; False (no sleep) when the deadline would pass."""
         # Exponential backoff with jitter, so callers retrying together do not stay in step.
         delay = self.backoff_seconds * 2 ** (attempt - 1)
-        await asyncio.sleep(delay + random.uniform(0, delay))  # noqa: S311 - jitter, not crypto
+        delay += random.uniform(0, delay)  # noqa: S311 - jitter, not crypto
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        return True
 
     def _log(
         self,
@@ -157,6 +187,13 @@ class Transport:
         else:
             fields |= {"error": error.code, "tiktok_code": error.tiktok_code}
             self.logger.warning(f"{self.log_message} failed", extra=fields)
+
+
+def _loop_time_of(deadline: float | None) -> float | None:
+    """A `time.monotonic()` deadline on the running loop's clock (`asyncio.timeout_at`)."""
+    if deadline is None:
+        return None
+    return asyncio.get_running_loop().time() + (deadline - time.monotonic())
 
 
 def is_transient(error: TikTokError) -> bool:
