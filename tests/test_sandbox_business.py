@@ -662,6 +662,79 @@ async def test_webhooks_can_be_signed_the_login_kit_way_or_not_at_all(
         assert "X-Open-Signature" not in request.headers
 
 
+ARABIC_NAME = "محمد عبد الله"
+SPANISH_NAME = "José Núñez Peña"
+EMOJI_NAME = "Chris 🎯"
+
+
+def escaped_body(raw: bytes) -> bytes:
+    """The payload with non-ASCII characters as \\uXXXX, as TikTok may sign it (§5)."""
+    return json.dumps(json.loads(raw), ensure_ascii=True, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("name", [ARABIC_NAME, SPANISH_NAME, EMOJI_NAME])
+async def test_a_lead_can_carry_an_arabic_accented_or_emoji_name_sent_as_raw_utf8(
+    http: httpx.AsyncClient, hook: respx.MockRouter, name: str
+) -> None:
+    await subscribe(http, await login(http))
+
+    await create_leads(http, advertiser_id=ACME, name=name)
+
+    raw = hook.routes[0].calls.last.request.content
+    assert name.encode() in raw
+    (entry,) = json.loads(raw)["entry"]
+    assert entry["changes"][0] == {"field": "name", "value": name}
+    # The default signs the raw bytes.
+    signature = hook.routes[0].calls.last.request.headers["X-Open-Signature"]
+    assert signature == hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+
+
+async def test_the_signing_mode_signs_the_unicode_escaped_payload_and_sends_raw_utf8(
+    http: httpx.AsyncClient, clock: FakeClock, hook: respx.MockRouter
+) -> None:
+    await subscribe(http, await login(http))
+    signing = "/_control/business/signing"
+    assert (await http.get(signing)).json() == {"lead_signature": "open", "signature_form": "raw"}
+    assert (await http.patch(signing, json={"signature_form": "hex"})).status_code == 422
+
+    changed = await http.patch(signing, json={"signature_form": "unicode_escaped"})
+    assert changed.json() == {"lead_signature": "open", "signature_form": "unicode_escaped"}
+    await create_leads(http, advertiser_id=ACME, name=f"{ARABIC_NAME} {EMOJI_NAME}")
+
+    request = hook.routes[0].calls.last.request
+    raw = request.content
+    assert f"{ARABIC_NAME} {EMOJI_NAME}".encode() in raw
+    assert b"\\ud83c\\udfaf" in escaped_body(raw)
+    signature = request.headers["X-Open-Signature"]
+    assert signature == hmac.new(SECRET.encode(), escaped_body(raw), hashlib.sha256).hexdigest()
+    assert signature != hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+
+    # The Login Kit scheme over the escaped payload, for the redelivery of the same bytes.
+    changed = await http.patch(signing, json={"lead_signature": "tiktok"})
+    assert changed.json() == {"lead_signature": "tiktok", "signature_form": "unicode_escaped"}
+    await http.post("/_control/business/deliveries/redeliver")
+    again = hook.routes[0].calls.last.request
+    assert again.content == raw
+    expected = sign_webhook(SECRET, escaped_body(raw), int(clock.now))
+    assert again.headers["TikTok-Signature"] == expected
+    assert "X-Open-Signature" not in again.headers
+
+    # A reset goes back to the configured mode.
+    await http.post("/_control/reset")
+    assert (await http.get(signing)).json() == {"lead_signature": "open", "signature_form": "raw"}
+
+
+async def test_the_signing_form_can_be_configured(clock: FakeClock, hook: respx.MockRouter) -> None:
+    app = make_emulator(clock, lead_signature_form="unicode_escaped")
+    async with client_for(app) as http:
+        await subscribe(http, await login(http))
+        await create_leads(http, advertiser_id=ACME, page_id=ACME_ES_FORM)
+    request = hook.routes[0].calls.last.request
+    assert not request.content.isascii()
+    expected = hmac.new(SECRET.encode(), escaped_body(request.content), hashlib.sha256)
+    assert request.headers["X-Open-Signature"] == expected.hexdigest()
+
+
 async def test_leads_are_batched_in_one_webhook_or_sent_one_by_one(
     http: httpx.AsyncClient, hook: respx.MockRouter
 ) -> None:

@@ -174,4 +174,10 @@ _OPENAPI_REQUEST: dict[str, Any] = {
 async def receive_lead_webhook(
     webhook: LeadWebhookDep, session: SessionDep, settings: SettingsDep
 ) -> LeadWebhookAck:
-    return await service.receive_webhook(session, webhook.body, webhook.auth_method, settings)
+    return await service.receive_webhook(
+        session,
+        webhook.body,
+        webhook.auth_method,
+        settings,
+        signature_form=webhook.signature_form,
+    )

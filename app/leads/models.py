@@ -33,6 +33,13 @@ class LeadWebhookAuth(enum.StrEnum):
     url_token = "url_token"  # noqa: S105 - ?token= in the callback URL
 
 
+class LeadSignatureForm(enum.StrEnum):
+    """Which bytes a valid signature covered (TIKTOK_API.md §5); null for the URL token."""
+
+    raw = "raw"  # the body exactly as received
+    unicode_escaped = "unicode_escaped"  # the body with non-ASCII characters as \uXXXX
+
+
 class LeadWebhookStatus(enum.StrEnum):
     processed = "processed"  # its leads are stored
     ignored = "ignored"  # `object` is not a lead; acknowledged
@@ -107,6 +114,9 @@ class LeadWebhookDelivery(IdMixin, Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     body: Mapped[str] = mapped_column(Text)
     auth_method: Mapped[LeadWebhookAuth] = mapped_column(str_enum(LeadWebhookAuth, 32))
+    signature_form: Mapped[LeadSignatureForm | None] = mapped_column(
+        str_enum(LeadSignatureForm, 16)
+    )
     status: Mapped[LeadWebhookStatus] = mapped_column(str_enum(LeadWebhookStatus, 16))
     reason: Mapped[str | None] = mapped_column(Text)
     entry_count: Mapped[int] = mapped_column(default=0)

@@ -26,6 +26,7 @@ from app.leads.models import (
     CrmDelivery,
     DeliveryStatus,
     Lead,
+    LeadSignatureForm,
     LeadSource,
     LeadWebhookAuth,
     LeadWebhookDelivery,
@@ -172,14 +173,21 @@ async def attach_unassigned(
 
 
 async def receive_webhook(
-    session: AsyncSession, body: bytes, auth_method: LeadWebhookAuth, settings: Settings
+    session: AsyncSession,
+    body: bytes,
+    auth_method: LeadWebhookAuth,
+    settings: Settings,
+    *,
+    signature_form: LeadSignatureForm | None = None,
 ) -> LeadWebhookAck:
-    """Store an authenticated lead webhook and its leads, in the caller's transaction."""
+    """Store an authenticated lead webhook and its leads, in the caller's transaction;
+    `signature_form` says which bytes its signature covered (None for the URL token)."""
     delivery = LeadWebhookDelivery(
         id=uuid.uuid4(),
         received_at=utcnow(),
         body=storable_text(body),
         auth_method=auth_method,
+        signature_form=signature_form,
         status=LeadWebhookStatus.rejected,
     )
     session.add(delivery)

@@ -1,8 +1,9 @@
 """Control API for the TikTok for Business side (`/_control/business/...`).
 
 Tests and developers create leads (delivered as webhooks to live subscriptions), resend the
-last delivery, look at subscriptions, advertisers and deliveries, revoke an advertiser's
-tokens from TikTok's side, and inject Marketing API faults. Ids are strings here.
+last delivery, choose how lead webhooks are signed (scheme, and raw or unicode-escaped
+payload), look at subscriptions, advertisers and deliveries, revoke an advertiser's tokens
+from TikTok's side, and inject Marketing API faults. Ids are strings here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from app.sandbox.business_state import (
     BusinessFaultKind,
     BusinessWorld,
     LeadDelivery,
+    LeadSignature,
+    LeadSignatureForm,
 )
 from app.sandbox.business_webhooks import deliver_leads, send
 from app.sandbox.deps import EmulatorDep
@@ -42,6 +45,32 @@ class LeadsSpec(BaseModel):
         None, description="Export region: such leads only export with x-lead-region"
     )
     deliver: bool = Field(True, description="Send webhooks to live subscriptions")
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="The `name` answer of every new lead, in any script (Arabic, accented, "
+        "emoji...); default: a generated name in the form's language",
+    )
+
+
+class SigningOut(BaseModel):
+    lead_signature: LeadSignature
+    signature_form: LeadSignatureForm
+
+
+class SigningSpec(BaseModel):
+    lead_signature: LeadSignature | None = Field(
+        None,
+        description="open: X-Open-Signature; tiktok: TikTok-Signature t=,s=; none: unsigned "
+        "(the callback URL's token authenticates). Omitted: unchanged",
+    )
+    signature_form: LeadSignatureForm | None = Field(
+        None,
+        description="What the signature covers: raw, the body as sent; unicode_escaped, the "
+        "body with non-ASCII characters as \\uXXXX (the body is sent as raw UTF-8 either "
+        "way). Omitted: unchanged",
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -152,7 +181,7 @@ async def create_leads(spec: LeadsSpec, emulator: EmulatorDep) -> LeadsCreated:
     """New leads on a form (unique ids, realistic answers), then their webhooks."""
     world = emulator.business
     form = _form_for(world, spec)
-    leads = [world.add_lead(form, region=spec.region) for _ in range(spec.count)]
+    leads = [world.add_lead(form, region=spec.region, name=spec.name) for _ in range(spec.count)]
     deliveries = await deliver_leads(world, leads, batch=spec.batch) if spec.deliver else []
     return LeadsCreated(
         advertiser_id=form.advertiser_id,
@@ -170,6 +199,28 @@ async def redeliver(emulator: EmulatorDep) -> Deliveries:
         raise HTTPException(404, "No lead webhook has been sent yet.")
     deliveries = await send(world, world.last_outgoing, redelivery=True)
     return Deliveries(deliveries=[_out(delivery) for delivery in deliveries])
+
+
+def _signing(world: BusinessWorld) -> SigningOut:
+    return SigningOut(lead_signature=world.lead_signature, signature_form=world.lead_signature_form)
+
+
+@router.get("/signing", name="business_signing")
+async def signing(emulator: EmulatorDep) -> SigningOut:
+    """How lead webhooks are signed now."""
+    return _signing(emulator.business)
+
+
+@router.patch("/signing", name="business_set_signing")
+async def set_signing(spec: SigningSpec, emulator: EmulatorDep) -> SigningOut:
+    """Change how the next lead webhooks (redeliveries included) are signed; a reset goes
+    back to the configured mode."""
+    world = emulator.business
+    if spec.lead_signature is not None:
+        world.lead_signature = spec.lead_signature
+    if spec.signature_form is not None:
+        world.lead_signature_form = spec.signature_form
+    return _signing(world)
 
 
 @router.get("/deliveries", name="business_deliveries")

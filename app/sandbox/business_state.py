@@ -57,6 +57,8 @@ BusinessEndpoint = Literal[
     "mock_delete",
 ]
 BusinessFaultKind = Literal["error_code", "http_503", "garbage", "latency", "task_failed"]
+LeadSignature = Literal["open", "tiktok", "none"]
+LeadSignatureForm = Literal["raw", "unicode_escaped"]
 # One step per status poll.
 _PROGRESS: tuple[TaskStatus, ...] = ("CREATED", "RUNNING", "SUCCEED")
 
@@ -159,8 +161,13 @@ class BusinessWorld:
     # What the last lead event sent (for redelivery), and every delivery's outcome.
     last_outgoing: list[Outgoing] = field(default_factory=list)
     deliveries: list[LeadDelivery] = field(default_factory=list)
+    # How lead webhooks are signed now (from the config; changed by the control API).
+    lead_signature: LeadSignature = field(init=False)
+    lead_signature_form: LeadSignatureForm = field(init=False)
 
     def __post_init__(self) -> None:
+        self.lead_signature = self.config.lead_signature
+        self.lead_signature_form = self.config.lead_signature_form
         self.advertisers = {a.advertiser_id: a for a in SEED_ADVERTISERS}
         self.forms = {f.page_id: f for a in SEED_ADVERTISERS for f in a.forms}
         self.leads = {lead.lead_id: lead for lead in seed_leads(SEED_ADVERTISERS)}
@@ -340,17 +347,31 @@ class BusinessWorld:
 
     # --- leads ------------------------------------------------------------------------------
 
-    def add_lead(self, form: FakeForm, *, region: Region | None, test: bool = False) -> FakeLead:
+    def add_lead(
+        self,
+        form: FakeForm,
+        *,
+        region: Region | None,
+        test: bool = False,
+        name: str | None = None,
+    ) -> FakeLead:
+        """A new lead with generated answers; `name`, when given, is its `name` answer."""
         lead_id = random_lead_id()
         while lead_id in self.leads:
             lead_id = random_lead_id()
+        given = answers(form, random_variant())
+        if name is not None:
+            given = tuple(
+                name if question.field == "name" else answer
+                for question, answer in zip(form.questions, given, strict=True)
+            )
         lead = FakeLead(
             lead_id=lead_id,
             page_id=form.page_id,
             advertiser_id=form.advertiser_id,
             create_time=int(self.now()),
             region=region,
-            answers=answers(form, random_variant()),
+            answers=given,
             ad=NO_AD if test else form.ad,
             test=test,
         )

@@ -1,8 +1,10 @@
 """Lead webhooks the emulator sends to subscriptions (TIKTOK_API.md §4).
 
 Body: `{"object": 1, "time": <epoch s>, "entry": [...]}` with every id a bare 19-digit JSON
-integer (Python writes ints exactly) and the answers as `changes[{field, value}]`. Signed per
-`EmulatorConfig.lead_signature`. Failures are reported, never raised: TikTok would retry.
+integer (Python writes ints exactly) and the answers as `changes[{field, value}]`, sent as
+raw UTF-8. Signed per the world's `lead_signature` scheme over its `lead_signature_form`: the
+body itself, or its unicode-escaped form (TIKTOK_API.md §5). Failures are reported, never
+raised: TikTok would retry.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import httpx
 
 from app.sandbox.business_seed import FakeLead
 from app.sandbox.business_state import BusinessWorld, LeadDelivery, Outgoing
-from app.sandbox.config import EmulatorConfig
 from app.sandbox.signing import (
     OPEN_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
     sign_open_signature,
     sign_webhook,
+    unicode_escaped,
 )
 from app.sandbox.webhooks import DELIVERY_TIMEOUT_SECONDS, post_once
 
@@ -58,11 +60,13 @@ def leads_body(entries: Sequence[dict[str, Any]], now: int) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def signature_headers(config: EmulatorConfig, body: bytes, now: int) -> dict[str, str]:
-    if config.lead_signature == "open":
-        return {OPEN_SIGNATURE_HEADER: sign_open_signature(config.business_secret, body)}
-    if config.lead_signature == "tiktok":
-        return {SIGNATURE_HEADER: sign_webhook(config.business_secret, body, now)}
+def signature_headers(world: BusinessWorld, body: bytes, now: int) -> dict[str, str]:
+    secret = world.config.business_secret
+    signed = unicode_escaped(body) if world.lead_signature_form == "unicode_escaped" else body
+    if world.lead_signature == "open":
+        return {OPEN_SIGNATURE_HEADER: sign_open_signature(secret, signed)}
+    if world.lead_signature == "tiktok":
+        return {SIGNATURE_HEADER: sign_webhook(secret, signed, now)}
     return {}
 
 
@@ -93,7 +97,7 @@ async def send(
     # A client per event: a mounted sub-application gets no lifespan to own one.
     async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as client:
         for item in outgoing:
-            headers = signature_headers(world.config, item.body, now)
+            headers = signature_headers(world, item.body, now)
             status_code, error = await post_once(client, item.url, item.body, headers)
             results.append(
                 LeadDelivery(

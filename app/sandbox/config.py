@@ -93,5 +93,9 @@ class EmulatorConfig:
     # "tiktok" TikTok-Signature t=,s= (Login Kit's scheme), "none" (the callback URL's own
     # ?token= authenticates).
     lead_signature: Literal["open", "tiktok", "none"] = "open"
+    # What the lead webhook signature covers: "raw" the body as sent, "unicode_escaped" the
+    # body with non-ASCII characters as \uXXXX (TIKTOK_API.md §5); the body is sent as raw
+    # UTF-8 either way. Both can be changed at run time (PATCH /_control/business/signing).
+    lead_signature_form: Literal["raw", "unicode_escaped"] = "raw"
     # A lead export larger than this is served as a zip holding the CSV (TikTok: 10 MB).
     export_zip_threshold_bytes: int = 10 * 1024 * 1024
