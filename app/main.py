@@ -199,6 +199,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await jobs.stop()
+            # A refresh outlives the request or job that started it: let it store its tokens.
+            await app.state.tokens.drain(settings.tiktok_token_timeout_seconds)
             if crm_http is not None:
                 await crm_http.aclose()
             await http.aclose()

@@ -117,6 +117,24 @@ async def test_rotation_reencrypts_every_token_under_the_new_key(sessionmaker, m
     assert (again.total, again.rotated, again.unreadable) == (5, 0, 1)
 
 
+async def test_a_malformed_token_is_reported_unreadable_not_a_crash(sessionmaker) -> None:
+    old = TokenCipher(OLD)
+    good = await seed(sessionmaker, old, access="act.a", refresh="rft.a")
+    damaged = await seed(sessionmaker, old, access="act.b", refresh="rft.b")
+    async with session_scope(sessionmaker) as session:
+        account = await session.get(IntegrationAccount, damaged)
+        assert account is not None
+        account.access_token_ciphertext = f"v1.{old.current_key_id}.AAAA"  # 3 bytes of nonce
+    before = await stored(sessionmaker)
+
+    report = await rotate_keys(sessionmaker, TokenCipher(f"{NEW},{OLD}"))
+
+    assert (report.total, report.rotated, report.unreadable) == (2, 1, 1)
+    after = await stored(sessionmaker)
+    assert after[damaged] == before[damaged]
+    assert plaintexts(TokenCipher(NEW), good, after[good]) == ("act.a", "rft.a")
+
+
 # ---- the command line -----------------------------------------------------------------------
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.core.crypto import CryptoConfigError, DecryptionError, TokenCipher
 
@@ -65,3 +68,54 @@ def test_malformed_or_unknown_ciphertexts_fail_cleanly(tampered: str) -> None:
 def test_unusable_keys_are_refused_at_start(keys: str) -> None:
     with pytest.raises(CryptoConfigError):
         TokenCipher(keys)
+
+
+def _undecryptable(kind: str, cipher: TokenCipher, account: uuid.UUID) -> str:
+    key_id = cipher.current_key_id
+    sealed = cipher.encrypt("act.secret-value", account_id=account, field="access_token")
+    if kind == "not_utf8":  # sealed correctly, but the plaintext is not text
+        nonce = os.urandom(12)
+        inner = AESGCM(base64.urlsafe_b64decode(NEW)).encrypt(
+            nonce, b"\xff\xfe token", f"{account}:access_token".encode()
+        )
+        return f"v1.{key_id}." + base64.urlsafe_b64encode(nonce + inner).decode().rstrip("=")
+    return {
+        "short": f"v1.{key_id}.AAAA",  # the case: a nonce of 3 bytes
+        "empty_payload": f"v1.{key_id}.",
+        "nonce_only": f"v1.{key_id}." + base64.urlsafe_b64encode(bytes(12)).decode(),
+        "nonce_and_part_of_the_tag": sealed[: len(f"v1.{key_id}.") + 30],
+        "truncated": sealed[:-4],
+        "one_char_too_many": sealed + "A",
+        "not_base64": f"v1.{key_id}.!!!!",
+        "non_ascii": f"v1.{key_id}.ÄÖÜß",
+        "standard_base64_alphabet": sealed.replace("-", "+").replace("_", "/") + "+/",
+        "extra_dot": sealed + ".x",
+        "no_key_id": f"v1..{sealed.split('.', 2)[2]}",
+    }[kind]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "short",
+        "empty_payload",
+        "nonce_only",
+        "nonce_and_part_of_the_tag",
+        "truncated",
+        "one_char_too_many",
+        "not_base64",
+        "non_ascii",
+        "standard_base64_alphabet",
+        "extra_dot",
+        "no_key_id",
+        "not_utf8",
+    ],
+)
+def test_every_undecryptable_value_is_a_decryption_error(kind: str) -> None:
+    cipher = TokenCipher(NEW)
+    account = uuid.uuid4()
+
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(
+            _undecryptable(kind, cipher, account), account_id=account, field="access_token"
+        )

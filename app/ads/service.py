@@ -26,7 +26,7 @@ from app.ads.schemas import LeadFormOut
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.config import Settings
-from app.core.crypto import DecryptionError, TokenCipher
+from app.core.crypto import TokenCipher
 from app.core.db import session_scope, utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.security import Principal
@@ -34,8 +34,9 @@ from app.leads.models import TikTokAdvertiser
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import LeadForm
 from app.tiktok.errors import TikTokError, TikTokNotConfigured, TikTokReauthRequired
-from app.tokens import store
-from app.tokens.manager import AccountNotConnected, ReauthRequired
+from app.tokens import unreadable
+from app.tokens.errors import AccountNotConnected, ReauthRequired, TokenUnreadable
+from app.tokens.store import ACCESS
 
 logger = logging.getLogger("app.ads")
 T = TypeVar("T")
@@ -93,9 +94,8 @@ def ensure_connected_ads(account: IntegrationAccount) -> None:
 def decrypt_token(account: IntegrationAccount, cipher: TokenCipher) -> str | None:
     """The account's long-lived token; None when it has none or it no longer decrypts."""
     try:
-        return store.access_token(account, cipher)
-    except DecryptionError:
-        logger.error("ads token does not decrypt", extra={"account_id": str(account.id)})
+        return unreadable.read(account, cipher, ACCESS)
+    except TokenUnreadable:
         return None
 
 
@@ -150,9 +150,8 @@ class AdsService:
                 raise accounts.AccountNotFound
             ensure_connected_ads(account)
             rows = await repository.advertisers_of_account(session, account.id)
-        token = decrypt_token(account, self.cipher)
-        if token is None:
-            raise ReauthRequired("The stored token cannot be decrypted; reconnect.")
+        token = await self.read_token(account)
+        assert token is not None  # a connected ads account has one
         return AdsAccess(
             account_id=account.id,
             company_id=account.company_id,
@@ -171,6 +170,16 @@ class AdsService:
         except TikTokReauthRequired as exc:
             await self.mark_reauth_required(access.account_id, exc)
             raise ReauthRequired from exc
+
+    async def read_token(self, account: IntegrationAccount) -> str | None:
+        """The account's token (None when it has none); one that no configured key decrypts
+        flags the account `reauth_required` and raises `TokenUnreadable`."""
+        try:
+            return unreadable.read(account, self.cipher, ACCESS)
+        except TokenUnreadable as exc:
+            async with session_scope(self.sessionmaker) as session:
+                await unreadable.flag(session, exc)
+            raise
 
     async def mark_reauth_required(self, account_id: uuid.UUID, error: TikTokError) -> None:
         async with session_scope(self.sessionmaker) as session:
@@ -218,13 +227,20 @@ class AdsService:
 
     async def release(self, company_id: str, account_id: uuid.UUID) -> dict[str, Any] | None:
         """Before a disconnect or delete: unsubscribe the lead webhooks and revoke the token,
-        best effort (failures are reported, never raised). None if not an ads account."""
+        best effort (failures are reported, never raised). None if not an ads account.
+
+        A token that no longer decrypts is not revoked (it cannot be read); the account is
+        flagged for it and the caller wipes it."""
         async with self.sessionmaker() as session:
             account = await accounts_repository.get(session, company_id, account_id)
             if account is None or account.platform != Platform.tiktok_ads:
                 return None
             rows = await repository.advertisers_of_account(session, account.id)
-        token = decrypt_token(account, self.cipher)
+        skipped = "account_not_connected"
+        try:
+            token = await self.read_token(account)
+        except TokenUnreadable:
+            token, skipped = None, "token_unreadable"
         subscriptions = [row.subscription_id for row in rows if row.subscription_id]
         if self.business is None:
             return {"revoked": False, "revoke_skipped": "tiktok_not_configured"}
@@ -241,7 +257,7 @@ class AdsService:
         if failed:
             note["unsubscribe_failed"] = failed
         if token is None:
-            return {"revoked": False, "revoke_skipped": "account_not_connected", **note}
+            return {"revoked": False, "revoke_skipped": skipped, **note}
         try:
             await self.business.revoke(token)
         except TikTokReauthRequired:

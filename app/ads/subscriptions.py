@@ -17,7 +17,7 @@ from app.accounts import repository as accounts_repository
 from app.accounts.models import AccountStatus
 from app.ads import repository
 from app.ads.repository import ClaimedCheck
-from app.ads.service import AdsService, decrypt_token, flag_reauth_required
+from app.ads.service import AdsService, flag_reauth_required
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.config import Settings
@@ -26,6 +26,7 @@ from app.core.http import API_PREFIX
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import LeadSubscription
 from app.tiktok.errors import TikTokError, TikTokReauthRequired
+from app.tokens.errors import TokenUnreadable
 
 logger = logging.getLogger("app.ads.subscriptions")
 
@@ -84,7 +85,10 @@ async def check_subscription(ads: AdsService, claim: ClaimedCheck) -> None:
     callback_url = webhook_url(ads.settings)
     async with ads.sessionmaker() as session:
         account = await accounts_repository.get_by_id(session, claim.account_id)
-    token = decrypt_token(account, ads.cipher) if account is not None else None
+    try:
+        token = await ads.read_token(account) if account is not None else None
+    except TokenUnreadable:  # the account is flagged `reauth_required` for it
+        token = None
     if account is None or account.status != AccountStatus.connected or token is None:
         await _settle_failure(ads, claim, "token_unreadable", interval)
         return

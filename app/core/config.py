@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # Reads from TikTok (profile, videos, forms, exports) give up after this long in all,
     # retries included.
     tiktok_read_deadline_seconds: float = Field(default=10.0, gt=0)
+    # Token grants (code exchange, refresh) wait this long for TikTok's answer, longer than
+    # reads: once sent, TikTok may have consumed the code or rotated the refresh token, and
+    # the new tokens exist only in the answer.
+    tiktok_token_timeout_seconds: float = Field(default=60.0, gt=0)
     webhook_max_body_bytes: int = 65536
     tiktok_webhook_sweep_interval_seconds: float = 30.0
 

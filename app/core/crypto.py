@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 import uuid
 
 from cryptography.exceptions import InvalidTag
@@ -23,6 +24,9 @@ from app.core.config import split_csv
 
 VERSION = "v1"
 NONCE_BYTES = 12
+TAG_BYTES = 16
+# Unpadded base64url: a length of 4n+1 cannot come from any byte string.
+_PAYLOAD = re.compile(r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?")
 
 
 class CryptoConfigError(ValueError):
@@ -70,19 +74,28 @@ class TokenCipher:
         return f"{VERSION}.{self.current_key_id}.{payload}"
 
     def decrypt(self, ciphertext: str, *, account_id: uuid.UUID, field: str) -> str:
-        try:
-            version, key_id, payload = ciphertext.split(".", 2)
-            raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        except (ValueError, binascii.Error) as exc:
-            raise DecryptionError("malformed ciphertext") from exc
+        """The plaintext, or `DecryptionError` for anything that is not a ciphertext this
+        cipher sealed for this account and field: malformed, short, truncated, tampered,
+        moved, sealed under a key no longer configured, or not UTF-8 inside."""
+        parts = ciphertext.split(".", 2)
+        if len(parts) != 3 or parts[0] != VERSION:
+            raise DecryptionError("malformed ciphertext")
+        _, key_id, payload = parts
         aead = self._keys.get(key_id)
-        if version != VERSION or aead is None:
+        if aead is None:
             raise DecryptionError("ciphertext key is not configured")
+        if not _PAYLOAD.fullmatch(payload):
+            raise DecryptionError("ciphertext is not base64url")
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        if len(raw) < NONCE_BYTES + TAG_BYTES:
+            raise DecryptionError("ciphertext is truncated")
         try:
             plain = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], self._aad(account_id, field))
+            return plain.decode()
         except InvalidTag as exc:
             raise DecryptionError("ciphertext does not belong to this account and field") from exc
-        return plain.decode()
+        except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
+            raise DecryptionError("ciphertext does not decrypt to text") from exc
 
     def key_id_of(self, ciphertext: str) -> str | None:
         parts = ciphertext.split(".", 2)

@@ -45,12 +45,13 @@ from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokError, TikTokNotConfigured
 from app.tiktok.schemas import TikTokUser, TokenSet
 from app.tokens import store
-from app.tokens.manager import (
+from app.tokens.errors import (
     AccountNotConnected,
     NotALoginKitAccount,
     ReauthRequired,
-    TokenManager,
+    TokenUnreadable,
 )
+from app.tokens.manager import TokenManager
 
 logger = logging.getLogger("app.oauth")
 
@@ -390,7 +391,8 @@ async def disconnect(
     *,
     reason: str = "disconnected by user",
 ) -> IntegrationAccount:
-    """Revoke at TikTok (refreshing first if needed), then wipe tokens whatever TikTok said.
+    """Revoke at TikTok (refreshing first if needed), then wipe tokens whatever TikTok said
+    and whatever they hold: a token that no longer decrypts is not revoked, only wiped.
 
     An ads account also has its lead webhooks unsubscribed first, and its advertisers
     unlinked: their later leads are kept unassigned until some account connects them.
@@ -426,7 +428,8 @@ async def revoke_quietly(
     tokens: TokenManager,
     ads_service: AdsService,
 ) -> dict[str, object]:
-    """Best effort: a failure is reported (and logged by the caller), never blocking.
+    """Best effort: a failure is reported (and logged by the caller), never blocking. A
+    token that cannot be read is not sent (`revoke_skipped: token_unreadable`).
 
     Call it before the request's session has begun a transaction (TikTok is called here).
     """
@@ -435,6 +438,8 @@ async def revoke_quietly(
         return released
     try:
         token = await tokens.get(account_id, principal.company_id)
+    except TokenUnreadable:
+        return {"revoked": False, "revoke_skipped": "token_unreadable"}
     except (AccountNotConnected, NotALoginKitAccount, ReauthRequired) as exc:
         return {"revoked": False, "revoke_skipped": exc.code}
     except TikTokError as exc:

@@ -47,7 +47,7 @@ from app.tiktok.errors import (
     TikTokScopeNotGranted,
     TikTokUnavailable,
 )
-from app.tiktok.transport import USER_AGENT, Retry, Transport, parse_model
+from app.tiktok.transport import USER_AGENT, Retry, Transport, parse_model, token_timeout
 from app.tiktok.wire import class_for_status, failure, is_success, json_object, text
 
 logger = logging.getLogger("app.tiktok.business")
@@ -182,7 +182,10 @@ class TikTokBusinessClient:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
         read_deadline_seconds: float | None = None,
+        token_timeout_seconds: float | None = None,
     ) -> None:
+        # The code exchange waits longer than reads: see TIKTOK_TOKEN_TIMEOUT_SECONDS.
+        self._token_timeout = token_timeout(token_timeout_seconds)
         self._transport = Transport.open(
             http,
             max_attempts=max_attempts,
@@ -215,6 +218,7 @@ class TikTokBusinessClient:
             api_base_url=settings.tiktok_business_api_base_url,
             http=http,
             read_deadline_seconds=settings.tiktok_read_deadline_seconds,
+            token_timeout_seconds=settings.tiktok_token_timeout_seconds,
         )
 
     async def aclose(self) -> None:
@@ -231,6 +235,7 @@ class TikTokBusinessClient:
             "oauth2/access_token/",
             retry=Retry.NEVER_SENT_ONLY,
             json_body=self._credentials() | {"auth_code": auth_code},
+            http_timeout=self._token_timeout,
         )
         return _parse(BusinessToken, answer)
 
@@ -406,6 +411,7 @@ class TikTokBusinessClient:
         region: str | None = None,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        http_timeout: httpx.Timeout | None = None,
     ) -> BusinessAnswer:
         return await self._request(
             call,
@@ -417,6 +423,7 @@ class TikTokBusinessClient:
             region=region,
             params=params,
             json_body=json_body,
+            http_timeout=http_timeout,
         )
 
     async def _request(
@@ -431,6 +438,7 @@ class TikTokBusinessClient:
         region: str | None = None,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        http_timeout: httpx.Timeout | None = None,
     ) -> ResultT:
         headers = {"User-Agent": USER_AGENT} | _region_header(region)
         if token is not None:
@@ -444,6 +452,7 @@ class TikTokBusinessClient:
             headers=headers,
             params=params,
             json_body=json_body,
+            http_timeout=http_timeout,
         )
 
 

@@ -23,7 +23,7 @@ from app.tiktok.errors import TikTokNotConfigured
 from app.tiktok.responses import Answer, Call, classify
 from app.tiktok.schemas import VIDEO_FIELDS, TikTokUser, TokenSet, Video, VideoBatch, VideoPage
 from app.tiktok.scopes import scope_fields
-from app.tiktok.transport import USER_AGENT, Retry, Transport, parse_model
+from app.tiktok.transport import USER_AGENT, Retry, Transport, parse_model, token_timeout
 
 logger = logging.getLogger("app.tiktok")
 
@@ -50,7 +50,10 @@ class TikTokClient:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
         read_deadline_seconds: float | None = None,
+        token_timeout_seconds: float | None = None,
     ) -> None:
+        # Token grants wait longer than reads: see TIKTOK_TOKEN_TIMEOUT_SECONDS.
+        self._token_timeout = token_timeout(token_timeout_seconds)
         self._transport = Transport.open(
             http,
             max_attempts=max_attempts,
@@ -79,6 +82,7 @@ class TikTokClient:
             api_base_url=settings.tiktok_api_base_url,
             http=http,
             read_deadline_seconds=settings.tiktok_read_deadline_seconds,
+            token_timeout_seconds=settings.tiktok_token_timeout_seconds,
         )
 
     async def aclose(self) -> None:
@@ -118,14 +122,24 @@ class TikTokClient:
         if code_verifier is not None:
             form["code_verifier"] = code_verifier
         answer = await self._call(
-            Call.CODE_EXCHANGE, "POST", TOKEN_PATH, retry=Retry.NEVER_SENT_ONLY, form=form
+            Call.CODE_EXCHANGE,
+            "POST",
+            TOKEN_PATH,
+            retry=Retry.NEVER_SENT_ONLY,
+            form=form,
+            http_timeout=self._token_timeout,
         )
         return parse_model(TokenSet, answer.data, log_id=answer.log_id)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
         form = self._credentials() | {"grant_type": "refresh_token", "refresh_token": refresh_token}
         answer = await self._call(
-            Call.REFRESH, "POST", TOKEN_PATH, retry=Retry.NEVER_SENT_ONLY, form=form
+            Call.REFRESH,
+            "POST",
+            TOKEN_PATH,
+            retry=Retry.NEVER_SENT_ONLY,
+            form=form,
+            http_timeout=self._token_timeout,
         )
         return parse_model(TokenSet, answer.data, log_id=answer.log_id)
 
@@ -199,6 +213,7 @@ class TikTokClient:
         params: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        http_timeout: httpx.Timeout | None = None,
     ) -> Answer:
         headers = {"User-Agent": USER_AGENT}
         if token is not None:
@@ -213,6 +228,7 @@ class TikTokClient:
             params=params,
             form=form,
             json_body=json_body,
+            http_timeout=http_timeout,
         )
 
 

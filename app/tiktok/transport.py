@@ -109,8 +109,12 @@ class Transport:
         params: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        http_timeout: httpx.Timeout | None = None,
     ) -> ResultT:
-        """`read`'s result for the first attempt that succeeds, else the last error (raised)."""
+        """`read`'s result for the first attempt that succeeds, else the last error (raised).
+
+        `http_timeout`: of each attempt, instead of the HTTP client's (token grants wait longer).
+        """
         attempt = 0
         deadline = (
             time.monotonic() + self.read_deadline_seconds
@@ -124,7 +128,13 @@ class Transport:
             try:
                 async with asyncio.timeout_at(_loop_time_of(deadline)):
                     response = await self.http.request(
-                        method, url, params=params, data=form, json=json_body, headers=headers
+                        method,
+                        url,
+                        params=params,
+                        data=form,
+                        json=json_body,
+                        headers=headers,
+                        timeout=http_timeout or self.http.timeout,
                     )
             except (httpx.RequestError, TimeoutError) as exc:
                 error = (
@@ -194,6 +204,14 @@ def _loop_time_of(deadline: float | None) -> float | None:
     if deadline is None:
         return None
     return asyncio.get_running_loop().time() + (deadline - time.monotonic())
+
+
+def token_timeout(seconds: float | None) -> httpx.Timeout | None:
+    """The timeout of a token grant (None: the HTTP client's). Connecting stays short: a
+    request that never connected provably never left, and is retried."""
+    if seconds is None:
+        return None
+    return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_TIMEOUT.connect or seconds))
 
 
 def is_transient(error: TikTokError) -> bool:

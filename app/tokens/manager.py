@@ -5,9 +5,14 @@ refreshes of one account would break it for good. A refresh therefore happens
 - once per process: callers for the same account queue on an in-process lock (single flight);
 - once across replicas: under the account's row lock (PostgreSQL `FOR UPDATE`; SQLite's
   `BEGIN IMMEDIATE` write lock), re-checking `token_version` after the lock is taken;
-- durably: the rotated tokens are committed before the lock is released.
+- durably: the rotated tokens are committed before the lock is released;
+- to its end: once a refresh may have reached TikTok, the old refresh token may be dead and
+  the new pair exists only in TikTok's answer. So a refresh runs as a task of its own that the
+  caller awaits through `asyncio.shield`: a caller that gives up (a cancelled request, a
+  stopped job) gets its cancellation while the refresh finishes and commits under its lock.
 After `invalid_grant` the row is read again before the token is declared dead, because
-another writer may have rotated it in the meantime.
+another writer may have rotated it in the meantime. A stored token that no key decrypts
+flags the account `reauth_required` (`app.tokens.unreadable`).
 """
 
 from __future__ import annotations
@@ -27,39 +32,35 @@ from app.accounts import repository
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit import service as audit
 from app.audit.models import LogLevel
-from app.core.crypto import DecryptionError, TokenCipher
+from app.core.crypto import TokenCipher
 from app.core.db import session_scope, utcnow
-from app.core.errors import Conflict, NotFound
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokError, TikTokNotConfigured, TikTokReauthRequired
-from app.tokens import store
+from app.tokens import store, unreadable
+from app.tokens.errors import (
+    AccountGone,
+    AccountNotConnected,
+    NotALoginKitAccount,
+    ReauthRequired,
+    TokenUnreadable,
+)
+
+__all__ = [
+    "AccessToken",
+    "AccountGone",
+    "AccountNotConnected",
+    "NotALoginKitAccount",
+    "ReauthRequired",
+    "TokenManager",
+    "TokenUnreadable",
+]
 
 logger = logging.getLogger("app.tokens")
 T = TypeVar("T")
 # After a transient refresh failure, how long a still-valid token is used before retrying.
 REFRESH_RETRY_HOLD_OFF = timedelta(seconds=30)
-# Recorded when the stored refresh token is missing or no configured key decrypts it.
-UNREADABLE = "refresh_token_unreadable"
-
-
-class AccountNotConnected(Conflict):
-    code = "account_not_connected"
-    message = "The account is not connected to TikTok; connect it first."
-
-
-class ReauthRequired(Conflict):
-    code = "reauth_required"
-    message = "TikTok no longer accepts this account's tokens; reconnect the account."
-
-
-class NotALoginKitAccount(Conflict):
-    code = "wrong_platform"
-    message = "This is a TikTok for Business account; it has no TikTok profile or videos."
-
-
-class AccountGone(NotFound):
-    code = "account_not_found"
-    message = "No such integration account."
+# Recorded when a connected account has no refresh token at all.
+MISSING = "refresh_token_missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,8 @@ class TokenManager:
         self._flights: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        # Refreshes under way, kept referenced until done (asyncio holds tasks weakly).
+        self._in_flight: set[asyncio.Task[_Outcome]] = set()
 
     # ---- public API ----------------------------------------------------------------------
 
@@ -118,10 +121,14 @@ class TokenManager:
             if account is None or (company_id is not None and account.company_id != company_id):
                 raise AccountGone
             self._ensure_usable(account)
-            if self._usable_now(account, rejected_version):
+            usable = self._usable_now(account, rejected_version)
+        if usable:
+            try:
                 return self._token_of(account)
-        async with self._flight(account_id):
-            outcome = await self._refresh(account_id, rejected_version=rejected_version)
+            except TokenUnreadable as exc:
+                await self._flag_unreadable(exc)
+                raise
+        outcome = await self._refresh_to_the_end(account_id, rejected_version=rejected_version)
         assert outcome.token is not None
         return outcome.token
 
@@ -146,13 +153,71 @@ class TokenManager:
 
     async def refresh_if_due(self, account_id: uuid.UUID, refresh_before: datetime) -> bool:
         """Background refresh: skip rows another replica holds; True when a refresh happened."""
-        async with self._flight(account_id):
-            outcome = await self._refresh(
-                account_id, rejected_version=None, skip_locked=True, refresh_before=refresh_before
-            )
+        outcome = await self._refresh_to_the_end(
+            account_id, rejected_version=None, skip_locked=True, refresh_before=refresh_before
+        )
         return outcome.refreshed
 
+    async def drain(self, wait_seconds: float) -> None:
+        """Wait (at most `wait_seconds`) for refreshes whose callers have given up; call
+        before closing the HTTP client and the engine they use."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=wait_seconds)
+
     # ---- internals -----------------------------------------------------------------------
+
+    async def _refresh_to_the_end(
+        self,
+        account_id: uuid.UUID,
+        *,
+        rejected_version: int | None,
+        skip_locked: bool = False,
+        refresh_before: datetime | None = None,
+    ) -> _Outcome:
+        """`_refresh` as a task that outlives its caller: a cancelled caller stops waiting,
+        the refresh goes on to store what TikTok answers (see the module docstring)."""
+        task = asyncio.create_task(
+            self._refresh_in_flight(
+                account_id,
+                rejected_version=rejected_version,
+                skip_locked=skip_locked,
+                refresh_before=refresh_before,
+            ),
+            name=f"token-refresh-{account_id}",
+        )
+        self._in_flight.add(task)
+        task.add_done_callback(self._forget)
+        return await asyncio.shield(task)
+
+    def _forget(self, task: asyncio.Task[_Outcome]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled():
+            # Retrieved here too: a refresh whose caller left already logged its failure.
+            task.exception()
+
+    async def _refresh_in_flight(
+        self,
+        account_id: uuid.UUID,
+        *,
+        rejected_version: int | None,
+        skip_locked: bool,
+        refresh_before: datetime | None,
+    ) -> _Outcome:
+        async with self._flight(account_id):
+            try:
+                return await self._refresh(
+                    account_id,
+                    rejected_version=rejected_version,
+                    skip_locked=skip_locked,
+                    refresh_before=refresh_before,
+                )
+            except TokenUnreadable as exc:
+                await self._flag_unreadable(exc)
+                raise
+
+    async def _flag_unreadable(self, error: TokenUnreadable) -> None:
+        async with session_scope(self._sessionmaker) as session:
+            await unreadable.flag(session, error)
 
     def _flight(self, account_id: uuid.UUID) -> asyncio.Lock:
         lock = self._flights.get(account_id)
@@ -191,11 +256,8 @@ class TokenManager:
         )
 
     def _token_of(self, account: IntegrationAccount) -> AccessToken:
-        try:
-            value = store.access_token(account, self._cipher)
-        except DecryptionError as exc:
-            logger.error("access token does not decrypt", extra={"account_id": str(account.id)})
-            raise ReauthRequired("The stored token cannot be decrypted; reconnect.") from exc
+        """The stored access token; `TokenUnreadable` when no configured key decrypts it."""
+        value = unreadable.read(account, self._cipher, store.ACCESS)
         assert value is not None
         return AccessToken(value, account.token_version, tuple(account.scopes), account.external_id)
 
@@ -243,13 +305,10 @@ class TokenManager:
     ) -> _Outcome:
         """Runs under the row lock; its writes commit before the lock is released."""
         seen = account.token_version
-        try:
-            refresh_value = store.refresh_token(account, self._cipher)
-        except DecryptionError:
-            refresh_value = None
+        refresh_value = unreadable.read(account, self._cipher, store.REFRESH)
         if refresh_value is None:
             return _Outcome(
-                error=TikTokReauthRequired("No usable refresh token.", tiktok_code=UNREADABLE),
+                error=TikTokReauthRequired("No refresh token.", tiktok_code=MISSING),
                 seen_version=seen,
             )
         if self._tiktok is None:
