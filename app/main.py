@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -16,10 +17,12 @@ from app.accounts.endpoints import router as accounts_router
 from app.ads.endpoints import router as ads_router
 from app.ads.jobs import check_due_subscriptions, run_due_backfills
 from app.ads.service import AdsService
+from app.api.deps import authenticate_before_body
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
+from app.core.limits import BodyGuardMiddleware, declare_request_too_large
 from app.core.logging import configure_logging
 from app.core.migrations import head_revisions
 from app.core.observability import Metrics, RequestContextMiddleware
@@ -212,6 +215,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Links CRM companies to TikTok: OAuth, tokens, profile, webhooks and leads.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # API_DOCS_ENABLED=false: /docs, /redoc and /openapi.json answer 404.
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
     )
     app.state.settings = settings
     app.state.cipher = cipher
@@ -220,6 +227,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_heads = head_revisions()
 
     install_error_handlers(app)
+    # Innermost, so its 413/401 carry CORS headers and the request id like any answer.
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        # The webhook routes read their raw body with their own (larger or smaller) limits.
+        exempt_paths={
+            getattr(route, "path", "")
+            for route in (*webhooks_router.routes, *leads_webhook_router.routes)
+        },
+        before_body=authenticate_before_body,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[settings.frontend_url.rstrip("/")],
@@ -255,6 +273,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             ),
         )
+    # Any operation that takes a body may answer 413 (BodyGuardMiddleware): say so in the document.
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return declare_request_too_large(generate_openapi())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -118,3 +118,45 @@ async def test_unexpected_errors_are_a_500_that_leaks_nothing(app, client, sessi
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
     assert "secret-internal-detail" not in response.text
+
+
+async def test_metrics_need_the_bearer_token_once_one_is_configured(database_url: str) -> None:
+    from httpx import ASGITransport, AsyncClient
+
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    token = "metrics-token-0123456789"
+    application = create_app(make_settings(database_url=database_url, metrics_bearer_token=token))
+    async with AsyncClient(transport=ASGITransport(app=application), base_url="http://t") as http:
+        missing = await http.get("/metrics")
+        wrong = await http.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+        basic = await http.get("/metrics", headers={"Authorization": f"Basic {token}"})
+        right = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert (missing.status_code, missing.json()["error"]["code"]) == (401, "not_authenticated")
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "invalid_token")
+    assert basic.status_code == 401
+    assert right.status_code == 200
+    assert "http_requests_total" in right.text
+
+
+async def test_metrics_are_open_without_a_configured_token(client) -> None:
+    assert (await client.get("/metrics")).status_code == 200
+
+
+async def test_api_docs_can_be_turned_off(database_url: str) -> None:
+    from httpx import ASGITransport, AsyncClient
+
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    for enabled, expected in ((True, 200), (False, 404)):
+        application = create_app(make_settings(database_url=database_url, api_docs_enabled=enabled))
+        transport = ASGITransport(app=application)
+        async with AsyncClient(transport=transport, base_url="http://t") as http:
+            for path in ("/docs", "/redoc", "/openapi.json"):
+                response = await http.get(path)
+                assert response.status_code == expected, (enabled, path)
+        # The document is still generated for `python -m app openapi` and the clients.
+        assert application.openapi()["paths"]

@@ -358,3 +358,17 @@ async def test_profile_endpoints_on_an_ads_account_are_409_wrong_platform(
         assert response.json()["error"]["code"] == "wrong_platform"
     deleted = await client.delete(f"{API}{account_id}/", headers=auth())
     assert deleted.status_code == 204
+
+
+async def test_stats_and_profile_of_an_ads_account_are_409_wrong_platform(
+    client, auth, tiktok
+) -> None:
+    # The platform is checked before the connection: an ads account is never "not connected"
+    # to a profile it cannot have.
+    created = await client.post(API, json={"platform": "tiktok_ads", "name": "ads"}, headers=auth())
+    account_id = created.json()["id"]
+    for path in ("tiktok-stats/", "tiktok-profile/", "tiktok-profile/?refresh=true"):
+        response = await client.get(f"{API}{account_id}/{path}", headers=auth())
+        assert response.status_code == 409, path
+        assert response.json()["error"]["code"] == "wrong_platform", path
+    assert not tiktok["user_info"].called

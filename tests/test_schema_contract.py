@@ -33,6 +33,17 @@ def test_every_operation_declares_the_error_shape() -> None:
                 assert ref["$ref"].endswith("/ErrorResponse"), (method, path, status)
 
 
+def test_every_operation_with_a_body_declares_413() -> None:
+    document = create_app(make_settings()).openapi()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                response = operation["responses"].get("413")
+                assert response is not None, (method, path)
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorResponse"), (method, path)
+
+
 async def test_migrations_are_in_step_with_the_models(app) -> None:
     def diff(connection):  # type: ignore[no-untyped-def]
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Scope
 
 from app.ads.service import AdsService, business_or_raise
 from app.core.config import Settings
@@ -56,6 +58,10 @@ async def get_principal(
         Header(alias="X-Company-Id", include_in_schema=False),
     ] = None,
 ) -> Principal:
+    # Resolved once per request: `authenticate_before_body` may have done it already.
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     if service_key:
         principal = principal_from_service_key(service_key, company_header, settings)
     elif bearer is not None:
@@ -63,10 +69,38 @@ async def get_principal(
     else:
         raise Unauthorized
     request.state.company_id = principal.company_id
+    request.state.principal = principal
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def _needs_principal(dependant: Dependant) -> bool:
+    return any(sub.call is get_principal or _needs_principal(sub) for sub in dependant.dependencies)
+
+
+async def authenticate_before_body(scope: Scope) -> None:
+    """Credentials before the body: the `before_body` of `app.core.limits.BodyGuardMiddleware`.
+
+    FastAPI reads and parses a request body before it runs any dependency, so a route that
+    needs a principal would parse a stranger's body before answering 401. This resolves the
+    principal, exactly as `PrincipalDep` does, when the matched route needs one.
+    """
+    route = scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not isinstance(dependant, Dependant) or not _needs_principal(dependant):
+        return
+    request = Request(scope)
+    if get_principal in request.app.dependency_overrides:
+        return  # replaced (in a test): the override decides, as a dependency
+    await get_principal(
+        request,
+        get_settings(request),
+        await _bearer(request),
+        await _service_key(request),
+        request.headers.get("X-Company-Id"),
+    )
 
 
 def get_optional_tiktok(request: Request) -> TikTokClient | None:

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     frontend_url: str = "http://localhost:3000"
     port: int = 8000
     log_level: str = "INFO"
+    # Largest JSON request body (the webhook routes have their own limits below).
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # When set, /metrics answers only `Authorization: Bearer <this>`.
+    metrics_bearer_token: SecretStr | None = None
+    # Serve /docs, /redoc and /openapi.json (404 when false).
+    api_docs_enabled: bool = True
 
     # CRM auth
     auth_jwt_secret: SecretStr | None = None

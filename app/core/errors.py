@@ -9,6 +9,7 @@ unexpected (as a 500 that leaks nothing).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -20,6 +21,11 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("app.errors")
+# A 422 lists at most this many problems (then a count of the rest), each part of a problem
+# clipped to this many characters and its location to this many parts.
+MAX_VALIDATION_PROBLEMS = 20
+MAX_DETAIL_CHARS = 200
+MAX_LOC_PARTS = 10
 
 
 class ErrorBody(BaseModel):
@@ -87,6 +93,12 @@ class Conflict(AppError):
     message = "The request conflicts with the current state."
 
 
+class RequestTooLarge(AppError):
+    status_code = 413
+    code = "request_too_large"
+    message = "The request body is too large."
+
+
 def error_json(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -101,29 +113,77 @@ def _status_code_name(status: int) -> str:
         return "http_error"
 
 
-def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Keep location, message and type; never echo the submitted input back (it may be a secret).
-    return [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
+def _clip(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_DETAIL_CHARS else text[: MAX_DETAIL_CHARS - 1] + "…"
+
+
+def _problem(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One validation problem: location, message and type, each bounded.
+
+    The submitted input is never echoed (it may be a secret); a location names keys the
+    client chose (an unknown key may be a megabyte long), so its parts are clipped too.
+    """
+    loc = list(error.get("loc", ()))
+    parts = [part if isinstance(part, int) else _clip(part) for part in loc[:MAX_LOC_PARTS]]
+    if len(loc) > MAX_LOC_PARTS:
+        parts.append("…")
+    return {"loc": parts, "msg": _clip(error.get("msg", "")), "type": _clip(error.get("type", ""))}
+
+
+def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The first `MAX_VALIDATION_PROBLEMS` problems, then one entry counting the rest."""
+    details = [_problem(error) for error in errors[:MAX_VALIDATION_PROBLEMS]]
+    rest = len(errors) - len(details)
+    if rest > 0:
+        details.append(
+            {
+                "loc": [],
+                "msg": f"{rest} more problems not listed",
+                "type": "too_many_problems",
+                "count": rest,
+            }
+        )
+    return details
+
+
+def app_error_response(exc: AppError) -> JSONResponse:
+    return error_json(exc.status_code, exc.code, exc.detail_message, exc.details, exc.headers)
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_json(exc.status_code, exc.code, exc.detail_message, exc.details, exc.headers)
+    return app_error_response(exc)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = _validation_details(exc)
-    if any(item["type"] == "json_invalid" for item in details):
+    errors = exc.errors()
+    details = validation_details(errors)
+    if any(error.get("type") == "json_invalid" for error in errors):
         return error_json(422, "malformed_json", "The request body is not valid JSON.", details)
     return error_json(422, "validation_error", "The request is not valid.", details)
 
 
+# FastAPI answers a body it cannot decode (not UTF-8, nested past Python's recursion limit)
+# with a bare 400 raised from the decoding error; these are malformed JSON like any other.
+_UNDECODABLE_BODY: dict[type[BaseException], str] = {
+    UnicodeDecodeError: "The request body is not valid UTF-8.",
+    RecursionError: "The request body is nested too deeply.",
+}
+
+
+def _undecodable_body(exc: StarletteHTTPException) -> str | None:
+    cause = exc.__cause__
+    if exc.status_code != 400 or cause is None:
+        return None
+    return next((msg for kind, msg in _UNDECODABLE_BODY.items() if isinstance(cause, kind)), None)
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if (undecodable := _undecodable_body(exc)) is not None:
+        return error_json(422, "malformed_json", undecodable)
     code = _status_code_name(exc.status_code)
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return error_json(exc.status_code, code, message, headers=dict(exc.headers or {}))

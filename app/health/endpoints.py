@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from fastapi import APIRouter, Request, Response
@@ -11,6 +12,9 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.deps import SettingsDep
+from app.core.config import Settings
+from app.core.errors import InvalidToken, Unauthorized, error_responses
 from app.core.migrations import current_revisions
 
 router = APIRouter(tags=["operations"])
@@ -56,13 +60,30 @@ async def readyz(request: Request) -> Readiness:
     return Readiness(status="ok", database="ok", migrations="head")
 
 
+def _require_metrics_token(request: Request, settings: Settings) -> None:
+    """With METRICS_BEARER_TOKEN set, only `Authorization: Bearer <it>` reads the metrics."""
+    if settings.metrics_bearer_token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise Unauthorized("/metrics needs `Authorization: Bearer <METRICS_BEARER_TOKEN>`.")
+    expected = settings.metrics_bearer_token.get_secret_value()
+    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise InvalidToken("The metrics bearer token is not valid.")
+
+
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
+    description="With `METRICS_BEARER_TOKEN` set, it needs `Authorization: Bearer <token>`.",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"},
+        **error_responses(401),
+    },
 )
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    _require_metrics_token(request, settings)
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )

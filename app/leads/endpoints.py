@@ -12,6 +12,7 @@ from app.api.deps import PrincipalDep, SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from app.core.params import ISO_8601
 from app.leads import service
 from app.leads.models import TIKTOK_ID_LENGTH, DeliveryStatus
 from app.leads.schemas import (
@@ -46,7 +47,9 @@ async def list_leads(
     session: SessionDep,
     principal: PrincipalDep,
     since: Annotated[
-        AwareDatetime | None, Query(description="Submitted at or after (ISO 8601 with zone)")
+        AwareDatetime | None,
+        ISO_8601,
+        Query(description="Submitted at or after (ISO 8601 with zone)"),
     ] = None,
     form_id: TikTokIdQuery = None,
     campaign_id: TikTokIdQuery = None,

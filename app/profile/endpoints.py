@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.api.deps import PrincipalDep, ProfilesDep, SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
+from app.core.params import ISO_8601
 from app.profile import service
 from app.profile.schemas import ProfileOut, StatsHistoryOut, VideoPageOut
 
@@ -54,7 +56,9 @@ async def get_tiktok_stats(
     session: SessionDep,
     principal: PrincipalDep,
     since: Annotated[
-        datetime | None, Query(description="Only snapshots at or after this time")
+        AwareDatetime | None,
+        ISO_8601,
+        Query(description="Only snapshots at or after this time (ISO 8601 with zone)"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> StatsHistoryOut:

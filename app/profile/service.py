@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repository
 from app.accounts import service as accounts
-from app.accounts.models import AccountStatus, IntegrationAccount
+from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.core.db import utcnow
 from app.core.security import Principal
 from app.profile import repository
@@ -29,10 +29,26 @@ from app.profile.schemas import (
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokRateLimited, TikTokScopeNotGranted, TikTokUnavailable
 from app.tiktok.schemas import TikTokUser, Video
-from app.tokens.manager import AccessToken, AccountNotConnected, TokenManager
+from app.tokens.manager import (
+    AccessToken,
+    AccountNotConnected,
+    NotALoginKitAccount,
+    TokenManager,
+)
 
 STATS_SCOPE = "user.info.stats"
 VIDEO_SCOPE = "video.list"
+
+
+async def login_kit_account(
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID
+) -> IntegrationAccount:
+    """The company's account, if it is a Login Kit one: a TikTok for Business account has no
+    profile, stats or videos, whatever its status (checked before whether it is connected)."""
+    account = await accounts.get(session, principal, account_id)
+    if account.platform != Platform.tiktok:
+        raise NotALoginKitAccount
+    return account
 
 
 class ProfileService:
@@ -64,7 +80,7 @@ class ProfileService:
         refresh: bool,
         max_age: timedelta,
     ) -> ProfileOut:
-        account = await accounts.get(session, principal, account_id)
+        account = await login_kit_account(session, principal, account_id)
         synced_at = account.profile_synced_at
         connected = account.status == AccountStatus.connected
         stale = synced_at is None or utcnow() - synced_at > max_age
@@ -116,7 +132,7 @@ async def stats_history(
     since: datetime | None,
     limit: int,
 ) -> StatsHistoryOut:
-    await accounts.get(session, principal, account_id)
+    await login_kit_account(session, principal, account_id)
     rows = await repository.stats_since(session, principal.company_id, account_id, since, limit)
     return StatsHistoryOut(account_id=account_id, items=[StatsOut.model_validate(r) for r in rows])
 
