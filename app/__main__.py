@@ -1,4 +1,4 @@
-"""Command line: `python -m app token|serve|migrate|rotate-keys|deliver|openapi`."""
+"""Command line: `python -m app token|serve|worker|migrate|rotate-keys|deliver|openapi`."""
 
 from __future__ import annotations
 
@@ -39,6 +39,23 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
     )
     return 0
+
+
+def _worker(_: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.core.crypto import TokenCipher
+    from app.core.logging import configure_logging
+    from app.main import uses_emulator, with_emulator
+    from app.runtime import run_worker
+
+    settings = Settings()
+    configure_logging(settings.log_level, secrets=settings.secret_values)
+    if uses_emulator(settings):
+        # Development: TikTok is the emulator the API process serves at API_BASE_URL.
+        settings = with_emulator(settings)
+    cipher = TokenCipher(settings.integration_encryption_key.get_secret_value())
+    return asyncio.run(run_worker(settings, cipher))
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -115,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="defaults to PORT (8000)")
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run every background job (refresh, webhooks, leads, CRM delivery), no HTTP"
+    )
+    worker.set_defaults(handler=_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)

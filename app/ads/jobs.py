@@ -13,7 +13,9 @@ from app.ads import repository
 from app.ads.backfill import BackfillRunner, ClaimedBackfill
 from app.ads.service import AdsService
 from app.ads.subscriptions import check_subscription
+from app.core.config import Settings
 from app.core.db import session_scope, utcnow
+from app.core.jobs import PeriodicJob
 
 # A claimed check is retried by any replica after this, should its checker die.
 CHECK_LEASE = timedelta(minutes=5)
@@ -58,3 +60,25 @@ async def run_due_backfills(ads: AdsService) -> int:
         await BackfillRunner(ads).run(claim)
         ran += 1
     return ran
+
+
+# How often the subscription checker looks for advertisers due a check (at most this).
+SUBSCRIPTION_CHECK_PASS_SECONDS = 60.0
+
+
+def jobs(ads: AdsService, settings: Settings) -> list[PeriodicJob]:
+    """The backfill worker and the lead subscription checker."""
+
+    async def backfill_leads() -> int:
+        return await run_due_backfills(ads)
+
+    async def check_subscriptions() -> int:
+        return await check_due_subscriptions(ads)
+
+    check_every = min(
+        SUBSCRIPTION_CHECK_PASS_SECONDS, settings.leads_subscription_check_interval_seconds
+    )
+    return [
+        PeriodicJob("lead_backfill", settings.leads_backfill_interval_seconds, backfill_leads),
+        PeriodicJob("lead_subscription_check", check_every, check_subscriptions),
+    ]

@@ -13,10 +13,14 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.core.errors import AppError
+from app.core.jobs import PeriodicJob
 from app.profile import repository
 from app.profile.service import ProfileService, sync_account_in_background
+from app.tiktok.client import TikTokClient
+from app.tokens.manager import TokenManager
 
 logger = logging.getLogger("app.jobs.profile_sync")
 BATCH_SIZE = 20
@@ -52,3 +56,26 @@ async def sync_due_profiles(
                 extra={"account_id": str(account_id), "error": exc.code},
             )
     return synced
+
+
+# How often the background sync looks for accounts whose profile is older than the period.
+CHECK_SECONDS = 60.0
+
+
+def job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tiktok: TikTokClient,
+    tokens: TokenManager,
+    settings: Settings,
+) -> PeriodicJob:
+    profiles = ProfileService(tiktok, tokens)
+
+    async def run_once() -> int:
+        return await sync_due_profiles(
+            sessionmaker,
+            profiles,
+            max_age=timedelta(seconds=settings.profile_sync_interval_seconds),
+            requests_per_minute=settings.profile_sync_requests_per_minute,
+        )
+
+    return PeriodicJob("profile_sync", CHECK_SECONDS, run_once)

@@ -11,8 +11,10 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import repository
+from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.core.errors import AppError
+from app.core.jobs import PeriodicJob
 from app.oauth.models import ConsumedOAuthState
 from app.tokens.manager import TokenManager
 
@@ -47,3 +49,17 @@ async def refresh_due_tokens(
     async with session_scope(sessionmaker) as session:
         await session.execute(delete(ConsumedOAuthState).where(ConsumedOAuthState.expires_at < now))
     return refreshed
+
+
+def job(
+    sessionmaker: async_sessionmaker[AsyncSession], tokens: TokenManager, settings: Settings
+) -> PeriodicJob:
+    async def run_once() -> int:
+        return await refresh_due_tokens(
+            sessionmaker,
+            tokens,
+            refresh_ahead=timedelta(seconds=settings.token_refresh_ahead_seconds),
+            renew_refresh_before=timedelta(days=settings.refresh_token_renew_before_days),
+        )
+
+    return PeriodicJob("token_refresh", settings.token_refresh_interval_seconds, run_once)

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker, session_scope, utcnow
+from app.core.jobs import PeriodicJob
 from app.leads import repository, standard_webhooks
 from app.leads.models import DeliveryStatus
 
@@ -119,6 +120,9 @@ class CrmDeliveryWorker:
         self._secret = settings.crm_webhook_secret.get_secret_value()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._clock = clock
+
+    def job(self) -> PeriodicJob:
+        return PeriodicJob("crm_delivery", self._settings.crm_delivery_interval_seconds, self.drain)
 
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and attempt each; how many were attempted."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
+from app.core.jobs import PeriodicJob
 from app.leads import repository, service
 
 BATCH_SIZE = 100
@@ -34,3 +35,10 @@ async def attach_unassigned_leads(
             session, utcnow() - RAW_DELIVERY_RETENTION
         )
     return attached
+
+
+def attach_job(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> PeriodicJob:
+    async def run_once() -> int:
+        return await attach_unassigned_leads(sessionmaker, settings)
+
+    return PeriodicJob("lead_attach", settings.leads_attach_interval_seconds, run_once)

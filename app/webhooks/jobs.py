@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.config import Settings
 from app.core.db import session_scope, utcnow
+from app.core.jobs import PeriodicJob
 from app.webhooks import repository, service
 
 BATCH_SIZE = 50
@@ -31,3 +33,10 @@ async def sweep_webhook_events(
     async with session_scope(sessionmaker) as session:
         await repository.delete_settled_before(session, now - RETENTION)
     return processed
+
+
+def job(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> PeriodicJob:
+    async def run_once() -> int:
+        return await sweep_webhook_events(sessionmaker)
+
+    return PeriodicJob("webhook_sweep", settings.tiktok_webhook_sweep_interval_seconds, run_once)

@@ -1,4 +1,4 @@
-"""Periodic background jobs run inside the app's lifespan.
+"""Periodic background jobs, run by the API's lifespan or by `python -m app worker`.
 
 Each job runs `run_once` every `interval` seconds (with jitter so replicas spread out), and
 a failing run is logged, never fatal. Work that must happen once across replicas is made
@@ -38,9 +38,11 @@ class PeriodicJob:
 class JobSupervisor:
     def __init__(self) -> None:
         self._tasks: list[asyncio.Task[None]] = []
+        self.names: list[str] = []
 
     def start(self, job: PeriodicJob) -> None:
         self._tasks.append(asyncio.create_task(job.run_forever(), name=f"job:{job.name}"))
+        self.names.append(job.name)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -1,0 +1,144 @@
+"""What a process of this service runs on, and the background jobs it may run.
+
+`open_runtime` builds the long-lived pieces — engine and sessions, one HTTP pool per
+upstream, the TikTok clients, the token manager, the ads service, the CRM delivery worker —
+and closes them in order. The API (`python -m app serve`, through the app's lifespan) and
+the worker (`python -m app worker`) open the same runtime; the API also runs the jobs
+in-process unless `BACKGROUND_JOBS_ENABLED=false`.
+
+`background_jobs` lists every periodic job. Each domain declares its own job (a factory
+next to the work it does: name, period, one pass); this module only gathers them, so the
+runner never holds a domain rule. Work that must happen once across processes is made safe
+by the job itself (row locks, `SKIP LOCKED`, leases), never by which process runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.ads import jobs as ads_jobs
+from app.ads.service import AdsService
+from app.core.config import Settings
+from app.core.crypto import TokenCipher
+from app.core.db import create_engine, create_sessionmaker
+from app.core.jobs import JobSupervisor, PeriodicJob
+from app.jobs import profile_sync, token_refresh
+from app.leads import jobs as leads_jobs
+from app.leads.delivery import CrmDeliveryWorker, crm_http_client
+from app.tiktok.business import TikTokBusinessClient
+from app.tiktok.client import TikTokClient
+from app.tokens.manager import TokenManager
+from app.webhooks import jobs as webhook_jobs
+
+logger = logging.getLogger("app.worker")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    cipher: TokenCipher
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    tiktok: TikTokClient | None
+    business: TikTokBusinessClient | None
+    tokens: TokenManager
+    ads: AdsService
+    crm_delivery: CrmDeliveryWorker | None
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, cipher: TokenCipher) -> AsyncIterator[Runtime]:
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    tiktok = TikTokClient.from_settings(settings, http) if settings.tiktok_client_id else None
+    business = (
+        TikTokBusinessClient.from_settings(settings, http)
+        if settings.tiktok_business_configured
+        else None
+    )
+    tokens = TokenManager(
+        sessionmaker,
+        tiktok,
+        cipher,
+        refresh_ahead=timedelta(seconds=settings.token_refresh_ahead_seconds),
+    )
+    ads = AdsService(sessionmaker, cipher, business, settings)
+    # Its own client: the CRM is another upstream, with its own timeouts.
+    crm_http = crm_http_client(settings) if settings.crm_leads_webhook_url else None
+    crm_delivery = CrmDeliveryWorker(sessionmaker, crm_http, settings) if crm_http else None
+    try:
+        yield Runtime(
+            settings=settings,
+            cipher=cipher,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            tiktok=tiktok,
+            business=business,
+            tokens=tokens,
+            ads=ads,
+            crm_delivery=crm_delivery,
+        )
+    finally:
+        # A refresh outlives the request or job that started it: let it store its tokens.
+        await tokens.drain(settings.tiktok_token_timeout_seconds)
+        if crm_http is not None:
+            await crm_http.aclose()
+        await http.aclose()
+        await engine.dispose()
+
+
+def background_jobs(runtime: Runtime) -> list[PeriodicJob]:
+    """Every periodic job this runtime can run (those whose upstream is configured)."""
+    settings = runtime.settings
+    jobs = [
+        token_refresh.job(runtime.sessionmaker, runtime.tokens, settings),
+        webhook_jobs.job(runtime.sessionmaker, settings),
+        leads_jobs.attach_job(runtime.sessionmaker, settings),
+    ]
+    if runtime.tiktok is not None:
+        jobs.append(
+            profile_sync.job(runtime.sessionmaker, runtime.tiktok, runtime.tokens, settings)
+        )
+    if runtime.ads.business is not None:
+        jobs += ads_jobs.jobs(runtime.ads, settings)
+    if runtime.crm_delivery is not None:
+        jobs.append(runtime.crm_delivery.job())
+    return jobs
+
+
+def start_jobs(runtime: Runtime) -> JobSupervisor:
+    supervisor = JobSupervisor()
+    for job in background_jobs(runtime):
+        supervisor.start(job)
+    return supervisor
+
+
+async def run_worker(settings: Settings, cipher: TokenCipher) -> int:
+    """`python -m app worker`: every background job, no HTTP, until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with open_runtime(settings, cipher) as runtime:
+            supervisor = start_jobs(runtime)
+            logger.info("worker started", extra={"jobs": supervisor.names})
+            try:
+                await stop.wait()
+            finally:
+                logger.info("worker stopping")
+                await supervisor.stop()
+        return 0
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
