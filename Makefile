@@ -8,10 +8,10 @@ TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_POSTGRES_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format typecheck migrate openapi lock clean
+.PHONY: help run test reliability lint format typecheck migrate openapi lock clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ run: $(STAMP) ## migrate the database and serve on 127.0.0.1:$PORT (8000)
 
 test: $(STAMP) ## run the whole test suite (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
+
+reliability: $(STAMP) ## only the reliability suite (part of `make test` too)
+	$(BIN)/python -m pytest tests/reliability -s
 
 lint: $(STAMP) ## ruff (format check + lint) and mypy strict on app/
 	$(BIN)/ruff format --check .

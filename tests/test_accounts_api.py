@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 API = "/api/integrations/accounts/"
 Auth = Callable[..., dict[str, str]]
@@ -153,3 +154,35 @@ async def test_account_log_records_create_and_rename(client, auth) -> None:
     assert events == ["account.renamed", "account.created"]
     other = await client.get(f"{API}{account['id']}/logs/", headers=auth("other"))
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["a\u0000b", "tab\there", "bell\u0007", "c1\u0085x"])
+async def test_a_name_with_control_characters_is_422_and_nothing_is_stored(
+    client, auth, name: str
+) -> None:
+    created = await client.post(
+        "/api/integrations/accounts/", json={"platform": "tiktok", "name": name}, headers=auth()
+    )
+    assert created.status_code == 422
+    assert created.json()["error"]["code"] == "validation_error"
+    ok = await client.post(
+        "/api/integrations/accounts/", json={"platform": "tiktok", "name": "Shop"}, headers=auth()
+    )
+    renamed = await client.patch(
+        f"/api/integrations/accounts/{ok.json()['id']}/", json={"name": name}, headers=auth()
+    )
+    assert renamed.status_code == 422
+    listed = await client.get("/api/integrations/accounts/", headers=auth())
+    assert [account["name"] for account in listed.json()["items"]] == ["Shop"]
+
+
+async def test_a_405_names_every_method_the_path_serves(client, auth) -> None:
+    listed = await client.request("PUT", "/api/integrations/accounts/", headers=auth())
+    assert listed.status_code == 405
+    assert listed.headers["allow"] == "GET, POST"
+    one = await client.request(
+        "OPTIONS", "/api/integrations/accounts/00000000-0000-0000-0000-000000000000/"
+    )
+    assert one.status_code == 405
+    assert one.headers["allow"] == "DELETE, GET, PATCH"
+    assert one.json()["error"]["code"] == "method_not_allowed"

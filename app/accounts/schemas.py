@@ -9,11 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.accounts.models import AccountStatus, Platform
 
+# At least one visible character and no control characters (PostgreSQL cannot store NUL),
+# declared in the schema so generated clients and fuzzers know the rule.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+
 
 def _clean_name(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("name must not be blank")
+    # Control characters have no place in a name, and PostgreSQL cannot store NUL.
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in value):
+        raise ValueError("name must not contain control characters")
     return value
 
 
@@ -21,7 +28,7 @@ class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: Platform
-    name: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255, pattern=NAME_PATTERN)
 
     _name = field_validator("name")(_clean_name)
 
@@ -29,7 +36,7 @@ class AccountCreate(BaseModel):
 class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255, pattern=NAME_PATTERN)
 
     _name = field_validator("name")(_clean_name)
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -180,13 +181,27 @@ def _undecodable_body(exc: StarletteHTTPException) -> str | None:
     return next((msg for kind, msg in _UNDECODABLE_BODY.items() if isinstance(cause, kind)), None)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str | None:
+    """Every method some route serves at this path (one path may be several routes: GET and
+    POST `/accounts/` are two), for a 405's `Allow` header."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods)) if methods else None
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if (undecodable := _undecodable_body(exc)) is not None:
         return error_json(422, "malformed_json", undecodable)
     code = _status_code_name(exc.status_code)
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return error_json(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
+    return error_json(exc.status_code, code, message, headers=headers)
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
