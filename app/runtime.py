@@ -70,9 +70,10 @@ async def open_runtime(settings: Settings, cipher: TokenCipher) -> AsyncIterator
         sessionmaker,
         tiktok,
         cipher,
+        business=business,
         refresh_ahead=timedelta(seconds=settings.token_refresh_ahead_seconds),
     )
-    ads = AdsService(sessionmaker, cipher, business, settings)
+    ads = AdsService(sessionmaker, cipher, business, settings, tokens)
     # Its own client: the CRM is another upstream, with its own timeouts.
     crm_http = crm_http_client(settings) if settings.crm_leads_webhook_url else None
     crm_delivery = CrmDeliveryWorker(sessionmaker, crm_http, settings) if crm_http else None

@@ -16,6 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,7 +171,10 @@ class BackfillRunner:
         client = self.ads.client()
         advertiser_id, form_id = item.advertiser.advertiser_id, item.form.page_id
         task_id = await self.ads.call(
-            access, client.create_lead_task(access.token, advertiser_id, form_id, region=region)
+            access,
+            partial(
+                client.create_lead_task, advertiser_id=advertiser_id, page_id=form_id, region=region
+            ),
         )
         delay = self.poll_seconds
         for _ in range(self.poll_attempts):
@@ -178,14 +182,23 @@ class BackfillRunner:
             await self._heartbeat(job)
             status = await self.ads.call(
                 access,
-                client.lead_task_status(
-                    access.token, advertiser_id, form_id, task_id, region=region
+                partial(
+                    client.lead_task_status,
+                    advertiser_id=advertiser_id,
+                    page_id=form_id,
+                    task_id=task_id,
+                    region=region,
                 ),
             )
             if status == SUCCEEDED:
                 return await self.ads.call(
                     access,
-                    client.download_leads(access.token, advertiser_id, task_id, region=region),
+                    partial(
+                        client.download_leads,
+                        advertiser_id=advertiser_id,
+                        task_id=task_id,
+                        region=region,
+                    ),
                 )
             if status == FAILED:
                 raise BackfillFailed(

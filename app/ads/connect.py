@@ -2,7 +2,8 @@
 
 The start and the first-party hop are shared with Login Kit (`app.oauth`): same signed
 state cookie, no PKCE. Here the callback checks the cookie, exchanges the auth code for the
-long-lived token, lists the advertisers it covers, links them to the account (attaching
+token (long-term, or expiring with a refresh token: whatever TikTok answers is stored, see
+`app.tokens.store`), lists the advertisers it covers, links them to the account (attaching
 the leads that arrived before), then subscribes each advertiser's lead webhooks.
 
 TikTok is never called inside a transaction (on SQLite that is the database-wide write
@@ -40,7 +41,7 @@ from app.oauth.state import OAuthState, StateCodec
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import Advertiser, BusinessToken
 from app.tiktok.errors import TikTokError, TikTokReauthRequired
-from app.tokens.store import ACCESS
+from app.tokens import store
 
 logger = logging.getLogger("app.ads.connect")
 MAX_DISPLAY_NAME = 255
@@ -56,9 +57,12 @@ class AdsCallbackParams:
 
 @dataclass(frozen=True, slots=True)
 class _Grant:
-    token: str = field(repr=False)
+    tokens: BusinessToken
     advertisers: list[Advertiser]
-    scope: list[int]
+
+    @property
+    def token(self) -> str:
+        return self.tokens.access_token.get_secret_value()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +137,7 @@ class AdsCallbackService:
         if not ids:
             raise _Failed("no_advertisers", {})
         advertisers = [Advertiser(advertiser_id=i, advertiser_name=names.get(i)) for i in ids]
-        return _Grant(token=access, advertisers=advertisers, scope=token.scope)
+        return _Grant(tokens=token, advertisers=advertisers)
 
     async def _link(self, payload: OAuthState, grant: _Grant) -> _Linked | None:
         """Store the token, link the advertisers, attach their waiting leads: one commit."""
@@ -191,14 +195,9 @@ class AdsCallbackService:
                 linked.advertiser_name = advertiser.advertiser_name or linked.advertiser_name
                 linked.subscription_id = None
                 linked.subscribed_at = None
-        account.access_token_ciphertext = self.ads.cipher.encrypt(
-            grant.token, account_id=account.id, field=ACCESS
-        )
-        account.access_token_expires_at = None  # long-lived: no expiry, no refresh token
-        account.refresh_token_ciphertext = None
-        account.refresh_token_expires_at = None
-        account.token_version += 1
-        account.granted_scopes = ",".join(str(number) for number in grant.scope) or None
+        # No `expires_in`: a long-term token (no expiry, no refresh token).
+        store.store_tokens(account, grant.tokens, self.ads.cipher, now)
+        account.granted_scopes = ",".join(grant.tokens.scopes) or None
         names = [a.advertiser_name or a.advertiser_id for a in grant.advertisers]
         account.display_name = ", ".join(names)[:MAX_DISPLAY_NAME]
         account.status = AccountStatus.connected

@@ -1,18 +1,26 @@
-"""Ads accounts (TikTok for Business advertisers): their token and advertisers, lead forms,
-backfill requests, and letting go of TikTok on disconnect or delete.
+"""Ads accounts (TikTok for Business advertisers): their advertisers, lead forms, backfill
+requests, and letting go of TikTok on disconnect or delete.
+
+Every call with an account's token goes through the token manager (`call`), as Login Kit's
+do: a token that expires is refreshed ahead of time, once; a refused one (40102) is refreshed
+and the call retried once; a token TikTok keeps refusing flags the account
+`reauth_required`. A long-term token (no expiry, no refresh token) is used as it is.
 
 TikTok is never called inside a database transaction: on SQLite a transaction is the
-database-wide write lock. So the account and its token are read in a short session first
-(`access`), TikTok is called, and what it answered is written in another short transaction.
-Nothing here commits a session it was given; `session_scope` commits the ones it opens.
+database-wide write lock. So the account and its advertisers are read in a short session
+first (`access`), TikTok is called, and what it answered is written in another short
+transaction. Nothing here commits a session it was given; `session_scope` commits the ones
+it opens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,34 +32,32 @@ from app.ads import repository
 from app.ads.models import BackfillJob, BackfillStatus
 from app.ads.schemas import LeadFormOut
 from app.audit import service as audit
-from app.audit.models import LogLevel
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import session_scope, utcnow
-from app.core.errors import Conflict, NotFound
+from app.core.errors import AppError, NotFound
 from app.core.security import Principal
 from app.leads.models import TikTokAdvertiser
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import LeadForm
 from app.tiktok.errors import TikTokError, TikTokNotConfigured, TikTokReauthRequired
 from app.tokens import unreadable
-from app.tokens.errors import AccountNotConnected, ReauthRequired, TokenUnreadable
+from app.tokens.errors import (
+    AccountNotConnected,
+    NotAnAdsAccount,
+    ReauthRequired,
+    TokenUnreadable,
+)
+from app.tokens.grants import BUSINESS_NOT_CONFIGURED
+from app.tokens.manager import AccessToken, TokenManager
 from app.tokens.store import ACCESS
 
 logger = logging.getLogger("app.ads")
 T = TypeVar("T")
 
-BUSINESS_NOT_CONFIGURED = (
-    "TikTok for Business is not configured: set TIKTOK_BUSINESS_APP_ID and TIKTOK_BUSINESS_SECRET."
-)
 FORMS_PAGE_SIZE = 50
 # A safety stop for a paging answer that never ends (50 forms a page: 5,000 forms).
 MAX_FORM_PAGES = 100
-
-
-class NotAnAdsAccount(Conflict):
-    code = "wrong_platform"
-    message = "This account is not a TikTok for Business (tiktok_ads) account."
 
 
 class BackfillNotFound(NotFound):
@@ -68,11 +74,11 @@ class AdvertiserRef:
 
 @dataclass(frozen=True, slots=True)
 class AdsAccess:
-    """What a call to TikTok on behalf of an ads account needs, read in one short session."""
+    """A connected ads account and its advertisers, read in one short session; its token is
+    fetched for each call (`AdsService.call`), so a long job never holds an expired one."""
 
     account_id: uuid.UUID
     company_id: str
-    token: str = field(repr=False)
     advertisers: tuple[AdvertiserRef, ...]
 
 
@@ -92,38 +98,11 @@ def ensure_connected_ads(account: IntegrationAccount) -> None:
 
 
 def decrypt_token(account: IntegrationAccount, cipher: TokenCipher) -> str | None:
-    """The account's long-lived token; None when it has none or it no longer decrypts."""
+    """The account's stored access token; None when it has none or it no longer decrypts."""
     try:
         return unreadable.read(account, cipher, ACCESS)
     except TokenUnreadable:
         return None
-
-
-async def flag_reauth_required(
-    session: AsyncSession,
-    account_id: uuid.UUID,
-    error: TikTokError,
-    *,
-    event: str,
-    message: str,
-    data: dict[str, Any],
-) -> None:
-    """TikTok refused the token: a connected account becomes `reauth_required` (under its
-    row lock), logged as `event`; any other account is left as it is."""
-    account = await accounts_repository.lock_by_id(session, account_id)
-    if account is None or account.status != AccountStatus.connected:
-        return
-    account.status = AccountStatus.reauth_required
-    account.last_error_code = error.code
-    audit.record(
-        session,
-        event=event,
-        company_id=account.company_id,
-        account_id=account.id,
-        level=LogLevel.error,
-        message=message,
-        data=data,
-    )
 
 
 class AdsService:
@@ -133,43 +112,45 @@ class AdsService:
         cipher: TokenCipher,
         business: TikTokBusinessClient | None,
         settings: Settings,
+        tokens: TokenManager,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.cipher = cipher
         self.business = business
         self.settings = settings
+        self.tokens = tokens
 
     def client(self) -> TikTokBusinessClient:
         return business_or_raise(self.business)
 
     async def access(self, company_id: str, account_id: uuid.UUID) -> AdsAccess:
-        """The connected ads account's token and advertisers, or why there are none."""
+        """The connected ads account and its advertisers, or why there are none."""
         async with self.sessionmaker() as session:
             account = await accounts_repository.get(session, company_id, account_id)
             if account is None:
                 raise accounts.AccountNotFound
             ensure_connected_ads(account)
             rows = await repository.advertisers_of_account(session, account.id)
-        token = await self.read_token(account)
-        assert token is not None  # a connected ads account has one
         return AdsAccess(
             account_id=account.id,
             company_id=account.company_id,
-            token=token,
             advertisers=tuple(
                 AdvertiserRef(row.advertiser_id, row.advertiser_name, row.subscription_id)
                 for row in rows
             ),
         )
 
-    async def call(self, access: AdsAccess, request: Awaitable[T]) -> T:
-        """Await a TikTok request made with the account's token; a refused token (the
-        advertiser removed the app) flags the account `reauth_required`."""
-        try:
-            return await request
-        except TikTokReauthRequired as exc:
-            await self.mark_reauth_required(access.account_id, exc)
-            raise ReauthRequired from exc
+    async def call(self, access: AdsAccess, request: Callable[[str], Awaitable[T]]) -> T:
+        """`request(token)` with a valid token of the account (see the module docstring)."""
+        return await self.call_account(access.account_id, access.company_id, request)
+
+    async def call_account(
+        self, account_id: uuid.UUID, company_id: str, request: Callable[[str], Awaitable[T]]
+    ) -> T:
+        async def send(token: AccessToken) -> T:
+            return await request(token.value)
+
+        return await self.tokens.call(account_id, company_id, send, platform=Platform.tiktok_ads)
 
     async def read_token(self, account: IntegrationAccount) -> str | None:
         """The account's token (None when it has none); one that no configured key decrypts
@@ -181,17 +162,21 @@ class AdsService:
                 await unreadable.flag(session, exc)
             raise
 
-    async def mark_reauth_required(self, account_id: uuid.UUID, error: TikTokError) -> None:
-        async with session_scope(self.sessionmaker) as session:
-            await flag_reauth_required(
-                session,
-                account_id,
-                error,
-                event="token.rejected",
-                message="TikTok for Business no longer accepts the token (the advertiser may "
-                "have removed the app); reconnect the account.",
-                data=error.log_data(),
+    async def _token_to_revoke(self, account: IntegrationAccount) -> str | None:
+        """The stored token; refreshed first when it has expired, since TikTok refuses to
+        revoke an expired token while the authorization lives on in its refresh token."""
+        token = await self.read_token(account)
+        expires = account.access_token_expires_at
+        if token is None or account.status != AccountStatus.connected or expires is None:
+            return token
+        if expires > utcnow():
+            return token
+        with contextlib.suppress(AppError):  # best effort: the stored token is tried then
+            fresh = await self.tokens.get(
+                account.id, account.company_id, platform=Platform.tiktok_ads
             )
+            token = fresh.value
+        return token
 
     async def forms_of(self, access: AdsAccess, advertiser_id: str) -> list[LeadForm]:
         """Every Instant Form of the advertiser, all pages."""
@@ -200,8 +185,11 @@ class AdsService:
         for page in range(1, MAX_FORM_PAGES + 1):
             answer = await self.call(
                 access,
-                client.lead_forms(
-                    access.token, advertiser_id, page=page, page_size=FORMS_PAGE_SIZE
+                partial(
+                    client.lead_forms,
+                    advertiser_id=advertiser_id,
+                    page=page,
+                    page_size=FORMS_PAGE_SIZE,
                 ),
             )
             forms.extend(answer.forms)
@@ -238,7 +226,7 @@ class AdsService:
             rows = await repository.advertisers_of_account(session, account.id)
         skipped = "account_not_connected"
         try:
-            token = await self.read_token(account)
+            token = await self._token_to_revoke(account)
         except TokenUnreadable:
             token, skipped = None, "token_unreadable"
         subscriptions = [row.subscription_id for row in rows if row.subscription_id]

@@ -2,8 +2,10 @@
 
 TikTok stops an advertiser's subscription silently when its token is revoked (and gives no
 notice of a lost one), so a periodic check lists each connected advertiser's subscriptions
-and re-creates a missing one. When TikTok refuses the token itself, nothing can be
-re-created until the account is reconnected: the account is flagged `reauth_required`.
+and re-creates a missing one. The check uses the account's token through the token manager
+(refreshed when it expires, like every ads call). When TikTok refuses the token itself,
+nothing can be re-created until the account is reconnected: the token manager flags the
+account `reauth_required` and the check logs the lost subscription.
 """
 
 from __future__ import annotations
@@ -13,20 +15,19 @@ from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from app.accounts import repository as accounts_repository
-from app.accounts.models import AccountStatus
 from app.ads import repository
 from app.ads.repository import ClaimedCheck
-from app.ads.service import AdsService, flag_reauth_required
+from app.ads.service import AdsService
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
+from app.core.errors import AppError
 from app.core.http import API_PREFIX
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import LeadSubscription
-from app.tiktok.errors import TikTokError, TikTokReauthRequired
-from app.tokens.errors import TokenUnreadable
+from app.tiktok.errors import TikTokError
+from app.tokens.errors import ReauthRequired, TokenUnreadable
 
 logger = logging.getLogger("app.ads.subscriptions")
 
@@ -83,23 +84,23 @@ async def check_subscription(ads: AdsService, claim: ClaimedCheck) -> None:
     client = ads.client()
     interval = timedelta(seconds=ads.settings.leads_subscription_check_interval_seconds)
     callback_url = webhook_url(ads.settings)
-    async with ads.sessionmaker() as session:
-        account = await accounts_repository.get_by_id(session, claim.account_id)
+
+    async def ensure(token: str) -> tuple[str, bool]:
+        """(our live subscription, whether it had to be re-created)."""
+        live = await client.subscriptions(token, claim.advertiser_id)
+        found = _ours(live, claim, callback_url)
+        if found is not None:
+            return found, False
+        return await client.subscribe_leads(token, claim.advertiser_id, callback_url), True
+
     try:
-        token = await ads.read_token(account) if account is not None else None
+        subscription_id, recreated = await ads.call_account(
+            claim.account_id, claim.company_id, ensure
+        )
     except TokenUnreadable:  # the account is flagged `reauth_required` for it
-        token = None
-    if account is None or account.status != AccountStatus.connected or token is None:
         await _settle_failure(ads, claim, "token_unreadable", interval)
         return
-    recreated = False
-    try:
-        live = await client.subscriptions(token, claim.advertiser_id)
-        subscription_id = _ours(live, claim, callback_url)
-        if subscription_id is None:
-            subscription_id = await client.subscribe_leads(token, claim.advertiser_id, callback_url)
-            recreated = True
-    except TikTokReauthRequired as exc:
+    except ReauthRequired as exc:
         await _lost(ads, claim, exc)
         return
     except TikTokError as exc:
@@ -108,6 +109,9 @@ async def check_subscription(ads: AdsService, claim: ClaimedCheck) -> None:
             extra={"advertiser_id": claim.advertiser_id, **exc.log_data()},
         )
         await _settle_failure(ads, claim, exc.code, min(interval, RETRY_AFTER))
+        return
+    except AppError as exc:  # disconnected or gone meanwhile
+        await _settle_failure(ads, claim, exc.code, interval)
         return
     now = utcnow()
     async with session_scope(ads.sessionmaker) as session:
@@ -154,19 +158,23 @@ async def _settle_failure(
         )
 
 
-async def _lost(ads: AdsService, claim: ClaimedCheck, error: TikTokReauthRequired) -> None:
-    """TikTok refuses the token: the subscription cannot come back until a reconnect."""
+async def _lost(ads: AdsService, claim: ClaimedCheck, error: ReauthRequired) -> None:
+    """TikTok refuses the token (the account is flagged `reauth_required` for it): the
+    subscription cannot come back until a reconnect."""
+    cause = error.__cause__
+    details = cause.log_data() if isinstance(cause, TikTokError) else {"error": error.code}
     async with session_scope(ads.sessionmaker) as session:
         await repository.settle_check(
             session, claim.advertiser_id, checked_at=None, retry_at=None, error=error.code
         )
-        await flag_reauth_required(
+        audit.record(
             session,
-            claim.account_id,
-            error,
             event="leads.subscription_lost",
+            company_id=claim.company_id,
+            account_id=claim.account_id,
+            level=LogLevel.error,
             message=f"Lead webhooks of advertiser {claim.advertiser_id} stopped and cannot be "
             "re-subscribed: TikTok no longer accepts the token (the advertiser may have "
             "removed the app). Reconnect the account, then run a backfill.",
-            data={"advertiser_id": claim.advertiser_id, **error.log_data()},
+            data={"advertiser_id": claim.advertiser_id, **details},
         )

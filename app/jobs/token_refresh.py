@@ -1,6 +1,8 @@
 """Background token refresh: renew access tokens before they expire and refresh tokens
 before they lapse, in small batches, skipping rows another replica is already refreshing.
-Also forgets consumed OAuth states once they can no longer be replayed."""
+Login Kit and TikTok for Business accounts alike (each through its platform's grant); a
+long-term TikTok for Business token has no refresh token and is never picked. Also forgets
+consumed OAuth states once they can no longer be replayed."""
 
 from __future__ import annotations
 

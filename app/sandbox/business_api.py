@@ -1,10 +1,10 @@
 """The Marketing API v1.3 endpoints of TikTok for Business, under `/open_api/v1.3/`.
 
 Every answer is the envelope `{"code", "message", "request_id", "data"}`, failures included:
-they come with HTTP 200 and `code != 0` (40105 invalid token, 40001 advertiser not granted,
-40002 bad parameters). Calls authenticate with the `Access-Token` header; app-level calls
-(token exchange, revoke, subscriptions) with `app_id` and `secret`. Ids go out as TikTok
-sends them: some quoted, some bare 19-digit integers.
+they come with HTTP 200 and `code != 0` (40105 invalid token, 40102 expired token, 40001
+advertiser not granted, 40002 bad parameters). Calls authenticate with the `Access-Token`
+header; app-level calls (token exchange and refresh, revoke, subscriptions) with `app_id`
+and `secret`. Ids go out as TikTok sends them: some quoted, some bare 19-digit integers.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from app.sandbox.business_state import (
     BusinessEndpoint,
     BusinessError,
     BusinessFault,
+    IssuedPair,
 )
 from app.sandbox.business_webhooks import deliver_leads
 from app.sandbox.deps import EmulatorDep
@@ -154,18 +155,37 @@ def _timestamp(epoch: float) -> str:
 # --- OAuth ------------------------------------------------------------------------------------
 
 
+def _token_data(emulator: EmulatorState, issued: IssuedPair) -> dict[str, Any]:
+    """A token answer; lifetimes and a refresh token only in the expiring model."""
+    access = issued.access
+    data: dict[str, Any] = {
+        "access_token": access.token,
+        "advertiser_ids": list(access.advertiser_ids),  # quoted, as documented
+        "scope": list(GRANTED_SCOPE),
+    }
+    now = emulator.now()
+    if access.expires_at is not None:
+        data["expires_in"] = round(access.expires_at - now)
+    if issued.refresh is not None:
+        data["refresh_token"] = issued.refresh.token
+        data["refresh_token_expires_in"] = round(issued.refresh.expires_at - now)
+    return data
+
+
 @router.post("/oauth2/access_token/", name="business_access_token")
 async def access_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
     await _enter(emulator, "access_token")
     body = await _app_body(request, emulator)
-    world = emulator.business
-    grant = world.exchange(body.get("auth_code"))
-    data = {
-        "access_token": grant.token,
-        "advertiser_ids": list(grant.advertiser_ids),  # quoted, as documented
-        "scope": list(GRANTED_SCOPE),
-    }
-    return _ok(emulator, data)
+    return _ok(emulator, _token_data(emulator, emulator.business.exchange(body.get("auth_code"))))
+
+
+@router.post("/oauth2/refresh_token/", name="business_refresh_token")
+async def refresh_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
+    """Expiring model: a new pair; the refresh token sent dies (40105 when sent again)."""
+    await _enter(emulator, "refresh_token")
+    body = await _app_body(request, emulator)
+    issued = emulator.business.refresh(body.get("refresh_token"))
+    return _ok(emulator, _token_data(emulator, issued))
 
 
 @router.post("/oauth2/revoke_token/", name="business_revoke_token")

@@ -2,7 +2,8 @@
 
 Tests and developers create leads (delivered as webhooks to live subscriptions), resend the
 last delivery, choose how lead webhooks are signed (scheme, and raw or unicode-escaped
-payload), look at subscriptions, advertisers and deliveries, revoke an advertiser's tokens
+payload) and which token model new grants follow (long-lived, or expiring with a refresh
+token), look at subscriptions, advertisers and deliveries, revoke an advertiser's tokens
 from TikTok's side, and inject Marketing API faults. Ids are strings here.
 """
 
@@ -22,6 +23,7 @@ from app.sandbox.business_state import (
     LeadDelivery,
     LeadSignature,
     LeadSignatureForm,
+    TokenModel,
 )
 from app.sandbox.business_webhooks import deliver_leads, send
 from app.sandbox.deps import EmulatorDep
@@ -70,6 +72,27 @@ class SigningSpec(BaseModel):
         description="What the signature covers: raw, the body as sent; unicode_escaped, the "
         "body with non-ASCII characters as \\uXXXX (the body is sent as raw UTF-8 either "
         "way). Omitted: unchanged",
+    )
+
+
+class TokensOut(BaseModel):
+    model: TokenModel
+    expires_in: int
+    refresh_expires_in: int
+
+
+class TokensSpec(BaseModel):
+    model: TokenModel | None = Field(
+        None,
+        description="long_lived: tokens never expire, no refresh token (TIKTOK_API.md §4); "
+        "expiring: `expires_in` and a rotating refresh token, 40102 once expired (§5). "
+        "Applies to tokens issued from now on. Omitted: unchanged",
+    )
+    expires_in: int | None = Field(
+        None, ge=1, description="Access token lifetime (seconds) in the expiring model"
+    )
+    refresh_expires_in: int | None = Field(
+        None, ge=1, description="Refresh token lifetime (seconds) in the expiring model"
     )
 
 
@@ -223,6 +246,35 @@ async def set_signing(spec: SigningSpec, emulator: EmulatorDep) -> SigningOut:
     return _signing(world)
 
 
+def _tokens(world: BusinessWorld) -> TokensOut:
+    return TokensOut(
+        model=world.token_model,
+        expires_in=world.access_token_ttl,
+        refresh_expires_in=world.refresh_token_ttl,
+    )
+
+
+@router.get("/tokens", name="business_tokens")
+async def tokens(emulator: EmulatorDep) -> TokensOut:
+    """The token model new grants follow, and the lifetimes of expiring tokens."""
+    return _tokens(emulator.business)
+
+
+@router.patch("/tokens", name="business_set_tokens")
+async def set_tokens(spec: TokensSpec, emulator: EmulatorDep) -> TokensOut:
+    """Change the token model of the next grants (tokens already issued keep theirs; the
+    emulator clock, `POST /_control/clock`, ages them); a reset goes back to the configured
+    model."""
+    world = emulator.business
+    if spec.model is not None:
+        world.token_model = spec.model
+    if spec.expires_in is not None:
+        world.access_token_ttl = spec.expires_in
+    if spec.refresh_expires_in is not None:
+        world.refresh_token_ttl = spec.refresh_expires_in
+    return _tokens(world)
+
+
 @router.get("/deliveries", name="business_deliveries")
 async def deliveries(emulator: EmulatorDep) -> Deliveries:
     """Every lead webhook sent (the last 200), oldest first."""
@@ -271,7 +323,7 @@ async def list_advertisers(emulator: EmulatorDep) -> Advertisers:
         live_tokens = sum(
             1
             for grant in world.grants.values()
-            if advertiser.advertiser_id in grant.advertiser_ids and not grant.revoked
+            if advertiser.advertiser_id in grant.advertiser_ids and world.is_usable(grant)
         )
         items.append(
             AdvertiserOut(

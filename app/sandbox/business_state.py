@@ -2,9 +2,14 @@
 
 Rules as TIKTOK_API.md §4 states them: auth codes are single use and valid 1 h; tokens never
 expire and die only when revoked; a revoked token's subscriptions stop silently (they are
-neither reported nor delivered to any more). An export task advances one step per status
-poll (CREATED, RUNNING, SUCCEED), its file is built when it succeeds, holds the leads of the
-request's region only, and can be downloaded for 10 minutes.
+neither reported nor delivered to any more). In the "expiring" token model (§5, where sources
+conflict) an access token lives `expires_in` seconds (then 40102) and comes with a refresh
+token; a refresh issues a new pair and kills the refresh token used (the access tokens
+already issued live on until they expire). Tokens issued for one consent form an
+authorization: a revoke kills all of it, and its subscriptions live as long as it does.
+An export task advances one step per status poll (CREATED, RUNNING, SUCCEED), its file is
+built when it succeeds, holds the leads of the request's region only, and can be downloaded
+for 10 minutes.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from app.sandbox.faults import take_next
 # The Marketing API's error codes the emulator answers with (inside HTTP 200).
 NO_PERMISSION = 40001
 BAD_PARAMS = 40002
+TOKEN_EXPIRED = 40102
 INVALID_TOKEN = 40105
 # Opaque permission numbers granted with every token.
 GRANTED_SCOPE: tuple[int, ...] = (1, 4, 17)
@@ -45,6 +51,7 @@ GRANTED_SCOPE: tuple[int, ...] = (1, 4, 17)
 TaskStatus = Literal["CREATED", "RUNNING", "SUCCEED", "FAILED"]
 BusinessEndpoint = Literal[
     "access_token",
+    "refresh_token",
     "revoke_token",
     "advertiser_get",
     "page_get",
@@ -59,6 +66,7 @@ BusinessEndpoint = Literal[
 BusinessFaultKind = Literal["error_code", "http_503", "garbage", "latency", "task_failed"]
 LeadSignature = Literal["open", "tiktok", "none"]
 LeadSignatureForm = Literal["raw", "unicode_escaped"]
+TokenModel = Literal["long_lived", "expiring"]
 # One step per status poll.
 _PROGRESS: tuple[TaskStatus, ...] = ("CREATED", "RUNNING", "SUCCEED")
 
@@ -86,7 +94,26 @@ class AccessGrant:
     token: str
     advertiser_ids: tuple[str, ...]
     issued_at: float
+    # The consent it was issued for: a revoke kills every token of it.
+    authorization: str = ""
+    expires_at: float | None = None  # None: long-lived
     revoked: bool = False
+
+
+@dataclass
+class RefreshGrant:
+    token: str
+    advertiser_ids: tuple[str, ...]
+    authorization: str
+    expires_at: float
+    # Used once (rotated) or revoked with its authorization.
+    dead: bool = False
+
+
+@dataclass(frozen=True)
+class IssuedPair:
+    access: AccessGrant
+    refresh: RefreshGrant | None
 
 
 @dataclass
@@ -155,6 +182,7 @@ class BusinessWorld:
     leads: dict[str, FakeLead] = field(default_factory=dict)
     codes: dict[str, AuthCode] = field(default_factory=dict)
     grants: dict[str, AccessGrant] = field(default_factory=dict)
+    refresh_grants: dict[str, RefreshGrant] = field(default_factory=dict)
     tasks: dict[str, ExportTask] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     faults: list[BusinessFault] = field(default_factory=list)
@@ -164,10 +192,17 @@ class BusinessWorld:
     # How lead webhooks are signed now (from the config; changed by the control API).
     lead_signature: LeadSignature = field(init=False)
     lead_signature_form: LeadSignatureForm = field(init=False)
+    # Which token model new grants follow, and their lifetimes (changed by the control API).
+    token_model: TokenModel = field(init=False)
+    access_token_ttl: int = field(init=False)
+    refresh_token_ttl: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.lead_signature = self.config.lead_signature
         self.lead_signature_form = self.config.lead_signature_form
+        self.token_model = self.config.business_token_model
+        self.access_token_ttl = self.config.business_access_token_ttl
+        self.refresh_token_ttl = self.config.business_refresh_token_ttl
         self.advertisers = {a.advertiser_id: a for a in SEED_ADVERTISERS}
         self.forms = {f.page_id: f for a in SEED_ADVERTISERS for f in a.forms}
         self.leads = {lead.lead_id: lead for lead in seed_leads(SEED_ADVERTISERS)}
@@ -192,7 +227,7 @@ class BusinessWorld:
         )
         return value
 
-    def exchange(self, auth_code: object) -> AccessGrant:
+    def exchange(self, auth_code: object) -> IssuedPair:
         if not isinstance(auth_code, str) or not auth_code:
             raise BusinessError(BAD_PARAMS, "auth_code is required.")
         code = self.codes.get(auth_code)
@@ -203,34 +238,88 @@ class BusinessWorld:
         if self.now() >= code.expires_at:
             raise BusinessError(BAD_PARAMS, "auth_code has expired.")
         code.used = True
-        grant = AccessGrant(
+        return self._issue(code.advertiser_ids, secrets.token_hex(8), expiring=None)
+
+    def refresh(self, refresh_token: object) -> IssuedPair:
+        """A new pair for a live refresh token, which dies (rotation); a used, revoked or
+        unknown one → 40105, an expired one → 40102."""
+        if not isinstance(refresh_token, str) or not refresh_token:
+            raise BusinessError(BAD_PARAMS, "refresh_token is required.")
+        current = self.refresh_grants.get(refresh_token)
+        if current is None or current.dead:
+            raise BusinessError(INVALID_TOKEN, "Refresh token is invalid or has been used.")
+        if self.now() >= current.expires_at:
+            raise BusinessError(TOKEN_EXPIRED, "Refresh token has expired.")
+        current.dead = True
+        return self._issue(current.advertiser_ids, current.authorization, expiring=True)
+
+    def _issue(
+        self, advertiser_ids: tuple[str, ...], authorization: str, *, expiring: bool | None
+    ) -> IssuedPair:
+        """A new token (and refresh token when expiring; None: as the current model says)."""
+        now = self.now()
+        if expiring is None:
+            expiring = self.token_model == "expiring"  # noqa: S105 - a model's name
+        access = AccessGrant(
             token=secrets.token_hex(20),
-            advertiser_ids=code.advertiser_ids,
-            issued_at=self.now(),
+            advertiser_ids=advertiser_ids,
+            issued_at=now,
+            authorization=authorization,
+            expires_at=now + self.access_token_ttl if expiring else None,
         )
-        self.grants[grant.token] = grant
-        return grant
+        self.grants[access.token] = access
+        if not expiring:
+            return IssuedPair(access, None)
+        refresh = RefreshGrant(
+            token=secrets.token_hex(24),
+            advertiser_ids=advertiser_ids,
+            authorization=authorization,
+            expires_at=now + self.refresh_token_ttl,
+        )
+        self.refresh_grants[refresh.token] = refresh
+        return IssuedPair(access, refresh)
 
     def grant(self, token: str | None) -> AccessGrant:
-        """The live grant of an `Access-Token`; unknown or revoked → 40105."""
+        """The live grant of an `Access-Token`; unknown or revoked → 40105, expired → 40102."""
         found = self.grants.get(token or "")
         if found is None or found.revoked:
             raise BusinessError(INVALID_TOKEN, "Access token is invalid or has been revoked.")
+        if found.expires_at is not None and self.now() >= found.expires_at:
+            raise BusinessError(TOKEN_EXPIRED, "Access token has expired.")
         return found
+
+    def is_usable(self, grant: AccessGrant) -> bool:
+        return not grant.revoked and (grant.expires_at is None or self.now() < grant.expires_at)
 
     def revoke(self, token: object) -> None:
         if not isinstance(token, str) or not token:
             raise BusinessError(BAD_PARAMS, "access_token is required.")
-        self.grant(token).revoked = True
+        self._revoke_authorization(self.grant(token).authorization)
 
     def revoke_advertiser(self, advertiser_id: str) -> int:
-        """The advertiser removes the app in TikTok: every token covering it dies."""
-        revoked = 0
-        for grant in self.grants.values():
-            if advertiser_id in grant.advertiser_ids and not grant.revoked:
-                grant.revoked = True
-                revoked += 1
+        """The advertiser removes the app in TikTok: every token covering it dies; how many
+        live access tokens died."""
+        revoked = sum(
+            1
+            for grant in self.grants.values()
+            if advertiser_id in grant.advertiser_ids and self.is_usable(grant)
+        )
+        authorizations = {
+            grant.authorization
+            for grant in self.grants.values()
+            if advertiser_id in grant.advertiser_ids
+        }
+        for authorization in authorizations:
+            self._revoke_authorization(authorization)
         return revoked
+
+    def _revoke_authorization(self, authorization: str) -> None:
+        for grant in self.grants.values():
+            if grant.authorization == authorization:
+                grant.revoked = True
+        for refresh in self.refresh_grants.values():
+            if refresh.authorization == authorization:
+                refresh.dead = True
 
     # --- advertisers and forms --------------------------------------------------------------
 

@@ -99,3 +99,10 @@ class EmulatorConfig:
     lead_signature_form: Literal["raw", "unicode_escaped"] = "raw"
     # A lead export larger than this is served as a zip holding the CSV (TikTok: 10 MB).
     export_zip_threshold_bytes: int = 10 * 1024 * 1024
+    # The advertiser token model, on which public sources disagree (TIKTOK_API.md §5):
+    # "long_lived" tokens never expire and come without a refresh token; "expiring" ones
+    # carry `expires_in` and a refresh token that oauth2/refresh_token/ rotates, and answer
+    # 40102 once expired. Changeable at run time (PATCH /_control/business/tokens).
+    business_token_model: Literal["long_lived", "expiring"] = "long_lived"  # noqa: S105
+    business_access_token_ttl: int = 86400
+    business_refresh_token_ttl: int = 31536000

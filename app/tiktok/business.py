@@ -1,14 +1,14 @@
 """The TikTok for Business client: the only code that speaks HTTP to the Marketing API v1.3.
 
-Advertiser OAuth, advertisers, lead forms, the lead export task and lead webhook
-subscriptions. Every JSON answer goes through `classify_business`, because the Marketing API
-reports errors inside HTTP 200 (`{"code": 40105, ...}`). Reads (GETs and the export task's
-status poll) are retried on transient failures; the other POSTs only when the request
-provably never left, because TikTok may already have used the single-use auth code, created
-the task or the subscription; the attempt loop that applies these rules is
-`app.tiktok.transport`'s, shared with the Login Kit client. Ids stay exact strings:
-`json.loads` reads unquoted 19-digit integers as ints, never floats, and the schemas turn
-them into strings.
+Advertiser OAuth (code exchange, refresh, revoke), advertisers, lead forms, the lead export
+task and lead webhook subscriptions. Every JSON answer goes through `classify_business`,
+because the Marketing API reports errors inside HTTP 200 (`{"code": 40105, ...}`). Reads
+(GETs and the export task's status poll) are retried on transient failures; the other POSTs
+only when the request provably never left, because TikTok may already have used the
+single-use auth code, rotated the refresh token, created the task or the subscription; the
+attempt loop that applies these rules is `app.tiktok.transport`'s, shared with the Login Kit
+client. Ids stay exact strings: `json.loads` reads unquoted 19-digit integers as ints, never
+floats, and the schemas turn them into strings.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class BusinessCall(StrEnum):
     """Each Marketing API endpoint; the value is the name used in logs."""
 
     AUTH_CODE_EXCHANGE = "business_token_exchange"
+    REFRESH = "business_token_refresh"
     REVOKE = "business_revoke"
     ADVERTISERS = "business_advertisers"
     LEAD_FORMS = "business_lead_forms"
@@ -85,7 +86,8 @@ class BusinessAnswer:
 
 # The Marketing API's `code` values (TIKTOK_API.md §4); any other non-zero code is final.
 _RATE_LIMITED = frozenset({40100, 40016, 40133})
-_REAUTH = frozenset({40102, 40105})  # token expired, token invalid (revoked)
+# Token expired, token invalid (revoked); on a refresh: the refresh token is dead.
+_REAUTH = frozenset({40102, 40105})
 _NO_PERMISSION = 40001
 _BAD_PARAMS = 40002
 _SERVER_BUSY = 60001
@@ -184,7 +186,7 @@ class TikTokBusinessClient:
         read_deadline_seconds: float | None = None,
         token_timeout_seconds: float | None = None,
     ) -> None:
-        # The code exchange waits longer than reads: see TIKTOK_TOKEN_TIMEOUT_SECONDS.
+        # Token grants wait longer than reads: see TIKTOK_TOKEN_TIMEOUT_SECONDS.
         self._token_timeout = token_timeout(token_timeout_seconds)
         self._transport = Transport.open(
             http,
@@ -235,6 +237,23 @@ class TikTokBusinessClient:
             "oauth2/access_token/",
             retry=Retry.NEVER_SENT_ONLY,
             json_body=self._credentials() | {"auth_code": auth_code},
+            http_timeout=self._token_timeout,
+        )
+        return _parse(BusinessToken, answer)
+
+    async def refresh_token(self, refresh_token: str) -> BusinessToken:
+        """A new access token (and, when TikTok rotates them, a new refresh token).
+
+        Sent once: a refresh that reached TikTok may already have replaced the refresh token,
+        so it is retried only when the request never left. 40102/40105 mean the refresh token
+        is dead (`TikTokReauthRequired`).
+        """
+        answer = await self._call(
+            BusinessCall.REFRESH,
+            "POST",
+            "oauth2/refresh_token/",
+            retry=Retry.NEVER_SENT_ONLY,
+            json_body=self._credentials() | {"refresh_token": refresh_token},
             http_timeout=self._token_timeout,
         )
         return _parse(BusinessToken, answer)

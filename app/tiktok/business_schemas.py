@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    field_validator,
     model_validator,
 )
 
@@ -57,14 +58,37 @@ BusinessTime = Annotated[datetime, BeforeValidator(_to_datetime)]
 
 
 class BusinessToken(BaseModel):
-    """`data` of oauth2/access_token/: a long-lived token (no refresh, no expiry)."""
+    """`data` of oauth2/access_token/ and oauth2/refresh_token/.
 
-    model_config = _WIRE
+    Public sources disagree on the token model (TIKTOK_API.md §5): a long-term token (no
+    `expires_in`, no refresh token), or an access token with `expires_in` (about 24 h) and a
+    `refresh_token` (about a year). Whatever TikTok sends is kept: no `expires_in` means the
+    token does not expire.
+    """
+
+    model_config = ConfigDict(**_WIRE, validate_by_name=True, validate_by_alias=True)
 
     access_token: SecretStr = Field(min_length=1)
     advertiser_ids: list[BusinessId] = Field(default_factory=list)
     # Opaque permission numbers TikTok grants the app; kept for the record.
     scope: list[int] = Field(default_factory=list)
+    # Seconds from now; absent, null or 0 for a long-term token.
+    expires_in: int | None = Field(default=None, ge=0)
+    refresh_token: SecretStr | None = Field(default=None, min_length=1)
+    refresh_expires_in: int | None = Field(
+        default=None, ge=0, validation_alias="refresh_token_expires_in"
+    )
+
+    @field_validator("expires_in", "refresh_expires_in")
+    @classmethod
+    def _zero_is_no_expiry(cls, value: int | None) -> int | None:
+        # A lifetime of 0 cannot mean "expired on arrival": read it as "does not expire".
+        return value or None
+
+    @property
+    def scopes(self) -> list[str]:
+        """The permission numbers as text, as an account stores its granted scopes."""
+        return [str(number) for number in self.scope]
 
 
 class Advertiser(BaseModel):

@@ -39,6 +39,11 @@ class NotALoginKitAccount(Conflict):
     message = "This is a TikTok for Business account; it has no TikTok profile or videos."
 
 
+class NotAnAdsAccount(Conflict):
+    code = "wrong_platform"
+    message = "This account is not a TikTok for Business (tiktok_ads) account."
+
+
 class AccountGone(NotFound):
     code = "account_not_found"
     message = "No such integration account."
