@@ -8,7 +8,7 @@ TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_POSTGRES_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help run test reliability lint format typecheck migrate openapi lock clean
+.PHONY: help run test reliability bench lint format typecheck migrate openapi lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: $(STAMP) ## run the whole test suite (SQLite and PostgreSQL)
 
 reliability: $(STAMP) ## only the reliability suite (part of `make test` too)
 	$(BIN)/python -m pytest tests/reliability -s
+
+bench: $(STAMP) ## benchmarks vs same-run baselines (needs wrk and PostgreSQL; a few minutes)
+	$(BIN)/python -m bench
 
 lint: $(STAMP) ## ruff (format check + lint) and mypy strict on app/
 	$(BIN)/ruff format --check .
