@@ -4,6 +4,7 @@ from app.accounts.models import IntegrationAccount
 from app.ads.models import AdvertiserSubscriptionCheck, BackfillJob
 from app.audit.models import IntegrationLog
 from app.core.db import Base
+from app.events.models import Event
 from app.leads.models import (
     CrmDelivery,
     Lead,
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "ConsumedOAuthState",
     "CrmDelivery",
+    "Event",
     "IntegrationAccount",
     "IntegrationLog",
     "Lead",

@@ -16,6 +16,7 @@ from app.ads.jobs import check_due_subscriptions
 from app.ads.models import AdvertiserSubscriptionCheck
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
+from app.events.models import Event
 from app.leads.models import TikTokAdvertiser
 from tests.ads_support import (
     ADVERTISER_A,
@@ -153,3 +154,37 @@ async def test_a_failed_check_is_retried_later_not_at_once(
     assert {c.last_error for c in checks.values()} == {"tiktok_rate_limited"}
     assert all(c.lease_until and c.lease_until > utcnow() for c in checks.values())
     assert await check_due_subscriptions(app.state.ads) == 0
+
+
+async def _event_types(sessionmaker) -> list[tuple[str, str | None]]:
+    async with sessionmaker() as session:
+        events = (await session.scalars(select(Event).order_by(Event.created_at))).all()
+    return [(event.type.value, event.data.get("advertiser_id")) for event in events]
+
+
+async def test_a_re_created_subscription_is_a_subscription_restored_event(
+    client, auth, fake, app, sessionmaker
+) -> None:
+    await connect_ads(client, auth)
+    before = await _subscriptions(sessionmaker)
+    fake.subscriptions.pop(before[ADVERTISER_A] or "")
+    await _make_due(sessionmaker)
+    await check_due_subscriptions(app.state.ads)
+    assert await _event_types(sessionmaker) == [
+        ("account.connected", None),
+        ("leads.subscription_restored", ADVERTISER_A),
+    ]
+
+
+async def test_a_refused_token_is_reauth_required_and_subscription_lost_events(
+    client, auth, fake, app, sessionmaker
+) -> None:
+    await connect_ads(client, auth)
+    fake.subscriptions.clear()
+    fake.failures["subscribe"] = [40105]
+    await _make_due(sessionmaker)
+    await check_due_subscriptions(app.state.ads)
+    types = await _event_types(sessionmaker)
+    assert types[0] == ("account.connected", None)
+    assert ("account.reauth_required", None) in types
+    assert ("leads.subscription_lost", ADVERTISER_A) in types

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.core.config import Settings
 from app.core.db import session_scope
+from app.events.models import Event, EventType
 from app.leads import service
 from app.leads.jobs import attach_unassigned_leads
 from app.leads.models import (
@@ -504,3 +505,48 @@ async def test_without_a_crm_url_leads_are_stored_but_not_enqueued(
     assert len(result.new_ids) == 1
     assert await count(sessionmaker, Lead) == 1
     assert await count(sessionmaker, CrmDelivery) == 0
+
+
+# lead.created events (the outbox the CRM is told from) -------------------------------------
+
+
+async def _lead_events(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Event]:
+    async with sessionmaker() as session:
+        return list((await session.scalars(select(Event))).all())
+
+
+async def test_each_new_lead_of_a_company_is_one_lead_created_event_duplicates_none(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await connect_advertiser(sessionmaker, "acme")
+    body = lead_body(lead_entry(31), lead_entry(32))
+    assert (await post(client, body)).status_code == 200
+    assert (await post(client, body)).status_code == 200  # TikTok's retry: nothing new
+
+    events = await _lead_events(sessionmaker)
+    assert [e.type for e in events] == [EventType.lead_created] * 2
+    assert sorted(e.data["tiktok_lead_id"] for e in events) == ["31", "32"]
+    assert {e.company_id for e in events} == {"acme"}
+    async with sessionmaker() as session:
+        deliveries = (await session.scalars(select(CrmDelivery))).all()
+    # The event and the CRM delivery describe the lead identically.
+    by_lead = {e.data["tiktok_lead_id"]: e.data for e in events}
+    assert all(
+        by_lead[d.payload["data"]["tiktok_lead_id"]] == d.payload["data"] for d in deliveries
+    )
+
+
+async def test_a_kept_lead_is_announced_when_it_is_attached_not_before(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    await post(client, lead_body(lead_entry(41)))
+    assert await _lead_events(sessionmaker) == []
+    await connect_advertiser(sessionmaker, "acme")
+    async with session_scope(sessionmaker) as session:
+        assert await service.attach_unassigned(session, ADVERTISER_ID, "acme", settings) == 1
+    (event,) = await _lead_events(sessionmaker)
+    assert event.type == EventType.lead_created
+    assert event.company_id == "acme"
+    assert event.data["company_id"] == "acme"

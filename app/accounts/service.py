@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import repository
+from app.accounts import lifecycle, repository
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit import service as audit
 from app.core.errors import NotFound
@@ -91,14 +91,12 @@ async def delete(
     revoke: dict[str, object] | None = None,
 ) -> None:
     account = await get(session, principal, account_id)
-    audit.record(
+    lifecycle.deleted(
         session,
-        event="account.deleted",
-        company_id=principal.company_id,
-        account_id=None,
+        account,
+        actor=principal.actor,
         message=f"Account '{account.name}' ({account.platform.value}) deleted.",
         data={"account_id": str(account.id), **(revoke or {})},
-        actor=principal.actor,
     )
     await session.delete(account)
     await session.flush()

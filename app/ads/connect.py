@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import lifecycle
 from app.accounts import repository as accounts_repository
-from app.accounts.models import AccountStatus, IntegrationAccount, Platform
+from app.accounts.models import IntegrationAccount, Platform
 from app.ads import repository
 from app.ads.service import AdsService, decrypt_token
 from app.ads.subscriptions import subscribe_all, webhook_url
@@ -200,21 +201,16 @@ class AdsCallbackService:
         account.granted_scopes = ",".join(grant.tokens.scopes) or None
         names = [a.advertiser_name or a.advertiser_id for a in grant.advertisers]
         account.display_name = ", ".join(names)[:MAX_DISPLAY_NAME]
-        account.status = AccountStatus.connected
-        account.connected_at = now
-        account.disconnected_at = None
-        account.last_error_code = None
         await session.flush()
         attached = 0
         for advertiser_id in ids:
             attached += await leads.attach_unassigned(
                 session, advertiser_id, account.company_id, self.ads.settings
             )
-        audit.record(
+        lifecycle.connected(
             session,
-            event="connect.succeeded",
-            company_id=account.company_id,
-            account_id=account.id,
+            account,
+            now=now,
             actor=payload.user,
             message=f"Connected to TikTok for Business: {account.display_name}"
             + (f"; {attached} leads received earlier attached." if attached else "."),

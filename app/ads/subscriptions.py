@@ -24,6 +24,8 @@ from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.core.errors import AppError
 from app.core.http import API_PREFIX
+from app.events import outbox
+from app.events.models import EventType
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import LeadSubscription
 from app.tiktok.errors import TikTokError
@@ -137,6 +139,18 @@ async def check_subscription(ads: AdsService, claim: ClaimedCheck) -> None:
                     "subscription_id": subscription_id,
                 },
             )
+            outbox.emit(
+                session,
+                EventType.leads_subscription_restored,
+                company_id=claim.company_id,
+                account_id=claim.account_id,
+                data={
+                    "account_id": str(claim.account_id),
+                    "advertiser_id": claim.advertiser_id,
+                    "subscription_id": subscription_id,
+                    "backfill_advised": True,
+                },
+            )
     if recreated and not stored:
         # The advertiser was disconnected meanwhile: take back what was just made.
         try:
@@ -177,4 +191,15 @@ async def _lost(ads: AdsService, claim: ClaimedCheck, error: ReauthRequired) -> 
             "re-subscribed: TikTok no longer accepts the token (the advertiser may have "
             "removed the app). Reconnect the account, then run a backfill.",
             data={"advertiser_id": claim.advertiser_id, **details},
+        )
+        outbox.emit(
+            session,
+            EventType.leads_subscription_lost,
+            company_id=claim.company_id,
+            account_id=claim.account_id,
+            data={
+                "account_id": str(claim.account_id),
+                "advertiser_id": claim.advertiser_id,
+                "reason": error.code,
+            },
         )

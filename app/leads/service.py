@@ -21,6 +21,8 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.security import Principal
 from app.core.sql import storable_text
+from app.events import outbox
+from app.events.models import EventType
 from app.leads import repository
 from app.leads.models import (
     CrmDelivery,
@@ -61,22 +63,60 @@ class IngestResult:
     duplicates: int = 0
 
 
-def lead_event(lead: Lead, occurred_at: datetime, event_type: str = LEAD_CREATED) -> dict[str, Any]:
+def lead_event(
+    lead: Lead,
+    occurred_at: datetime,
+    event_type: str = LEAD_CREATED,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The body pushed to the CRM: `{"type", "timestamp", "data": LeadOut}`."""
     return {
         "type": event_type,
         "timestamp": occurred_at.isoformat().replace("+00:00", "Z"),
-        "data": LeadOut.from_lead(lead).model_dump(mode="json"),
+        "data": data if data is not None else LeadOut.from_lead(lead).model_dump(mode="json"),
     }
 
 
-def _delivery_row(lead: Lead, company_id: str, now: datetime) -> dict[str, Any]:
+async def _announce(
+    session: AsyncSession,
+    leads: list[Lead],
+    now: datetime,
+    settings: Settings,
+    company_id: str | None = None,
+) -> None:
+    """Leads that now belong to a company (`company_id`, else each lead's own): a
+    `lead.created` event each (the outbox), and a CRM delivery each when a CRM URL is
+    configured; in the caller's transaction."""
+    if not leads:
+        return
+    owners = [company_id or lead.company_id or "" for lead in leads]
+    data = [LeadOut.from_lead(lead).model_dump(mode="json") for lead in leads]
+    for item, owner in zip(data, owners, strict=True):
+        item["company_id"] = owner
+    await outbox.emit_many(
+        session,
+        EventType.lead_created,
+        ((owner, None, item) for owner, item in zip(owners, data, strict=True)),
+    )
+    if settings.crm_leads_webhook_url:
+        await repository.enqueue(
+            session,
+            [
+                _delivery_row(lead, owner, now, item)
+                for lead, owner, item in zip(leads, owners, data, strict=True)
+            ],
+        )
+
+
+def _delivery_row(
+    lead: Lead, company_id: str, now: datetime, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "lead_id": lead.id,
         "company_id": company_id,
         "event_type": LEAD_CREATED,
-        "payload": lead_event(lead, now),
+        "payload": lead_event(lead, now, data=data),
         "status": DeliveryStatus.pending,
         "attempts": 0,
         "next_attempt_at": now,
@@ -136,13 +176,12 @@ async def ingest(
         for lead_id, lead in unique.items()
     }
     inserted = await repository.insert_new_leads(session, list(rows.values()))
-    if settings.crm_leads_webhook_url:
-        deliveries = []
-        for _, tiktok_lead_id in inserted:
-            row = rows[tiktok_lead_id]
-            if row["company_id"] is not None:
-                deliveries.append(_delivery_row(Lead(**row), row["company_id"], now))
-        await repository.enqueue(session, deliveries)
+    owned = [
+        Lead(**rows[tiktok_lead_id])
+        for _, tiktok_lead_id in inserted
+        if rows[tiktok_lead_id]["company_id"] is not None
+    ]
+    await _announce(session, owned, now, settings)
     return IngestResult(
         new_ids=[row_id for row_id, _ in inserted], duplicates=len(leads) - len(inserted)
     )
@@ -156,11 +195,9 @@ async def attach_unassigned(
     the advertiser's `TikTokAdvertiser` row is written (a background pass also catches
     leads that raced with the connection)."""
     attached = await repository.assign_unassigned(session, advertiser_id, company_id)
-    if attached and settings.crm_leads_webhook_url:
-        now = utcnow()
-        leads = await repository.leads_by_id(session, attached)
-        await repository.enqueue(session, [_delivery_row(lead, company_id, now) for lead in leads])
     if attached:
+        leads = await repository.leads_by_id(session, attached)
+        await _announce(session, leads, utcnow(), settings, company_id)
         logger.info(
             "unassigned leads attached",
             extra={

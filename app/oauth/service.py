@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.accounts import repository
+from app.accounts import lifecycle, repository
 from app.accounts import service as accounts
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.ads import service as ads
@@ -366,15 +366,10 @@ class CallbackService:
             account.username = user.username or account.username
             account.display_name = user.display_name or account.display_name
             account.avatar_url = user.avatar_url or account.avatar_url
-        account.status = AccountStatus.connected
-        account.connected_at = now
-        account.disconnected_at = None
-        account.last_error_code = None
-        audit.record(
+        lifecycle.connected(
             self.session,
-            event="connect.succeeded",
-            company_id=account.company_id,
-            account_id=account.id,
+            account,
+            now=now,
             actor=payload.user,
             message=f"Connected to TikTok as {account.display_name or tokens.open_id}.",
             data={"open_id": tokens.open_id, "scopes": tokens.scopes},
@@ -404,14 +399,11 @@ async def disconnect(
         revoke_note["advertisers_unlinked"] = await ads.forget(
             session, account, "account_disconnected: the account was disconnected"
         )
-    if account.status != AccountStatus.pending:
-        account.status = AccountStatus.disconnected
-    account.disconnected_at = utcnow()
-    audit.record(
+    lifecycle.disconnected(
         session,
-        event="account.disconnected",
-        company_id=account.company_id,
-        account_id=account.id,
+        account,
+        reason=lifecycle.DisconnectReason.user,
+        audit_event="account.disconnected",
         actor=principal.actor,
         level=LogLevel.info if revoke_note["revoked"] else LogLevel.warning,
         message=f"Disconnected ({reason}); tokens wiped.",

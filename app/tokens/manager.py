@@ -33,7 +33,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.accounts import repository
+from app.accounts import lifecycle, repository
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit import service as audit
 from app.audit.models import LogLevel
@@ -434,14 +434,11 @@ class TokenManager:
                 or account.token_version != refused.version
             ):
                 return
-            account.status = AccountStatus.reauth_required
-            account.last_error_code = _error_code(error, error.code)
-            audit.record(
+            lifecycle.reauth_required(
                 session,
-                event="token.rejected",
-                company_id=account.company_id,
-                account_id=account.id,
-                level=LogLevel.error,
+                account,
+                error_code=_error_code(error, error.code),
+                audit_event="token.rejected",
                 message=message,
                 data=error.log_data(),
             )
@@ -463,14 +460,11 @@ class TokenManager:
             if account.token_version != seen_version and self._still_valid(account, grant):
                 # Someone else rotated the token between our read and TikTok's answer.
                 return self._token_of(account)
-            account.status = AccountStatus.reauth_required
-            account.last_error_code = _error_code(error, "invalid_grant")
-            audit.record(
+            lifecycle.reauth_required(
                 session,
-                event="token.refresh_failed",
-                company_id=account.company_id,
-                account_id=account.id,
-                level=LogLevel.error,
+                account,
+                error_code=_error_code(error, "invalid_grant"),
+                audit_event="token.refresh_failed",
                 message="TikTok refused the refresh token; the account must be reconnected.",
                 data=error.log_data(),
             )

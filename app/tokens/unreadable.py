@@ -11,10 +11,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import repository
+from app.accounts import lifecycle, repository
 from app.accounts.models import AccountStatus, IntegrationAccount
-from app.audit import service as audit
-from app.audit.models import LogLevel
 from app.core.crypto import DecryptionError, TokenCipher
 from app.tokens.errors import TokenUnreadable
 from app.tokens.store import ACCESS, REFRESH
@@ -52,15 +50,12 @@ async def flag(session: AsyncSession, error: TokenUnreadable) -> bool:
         or account.token_version != error.token_version
     ):
         return False
-    account.status = AccountStatus.reauth_required
-    account.last_error_code = ERROR_CODE
     label = _LABELS.get(error.field, error.field)
-    audit.record(
+    lifecycle.reauth_required(
         session,
-        event="token.unreadable",
-        company_id=account.company_id,
-        account_id=account.id,
-        level=LogLevel.error,
+        account,
+        error_code=ERROR_CODE,
+        audit_event="token.unreadable",
         message=f"The stored {label} cannot be decrypted ({error.reason}): its key is no "
         "longer configured or the stored value is damaged. Reconnect the account.",
         data={"field": error.field, "reason": error.reason},

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.accounts import lifecycle
 from app.accounts.models import AccountStatus, IntegrationAccount
 from app.audit import service as audit
 from app.audit.models import LogLevel
@@ -191,12 +192,20 @@ async def _authorization_removed(
             )
             level = LogLevel.info
         else:
-            _disconnect(account)
-            message = (
-                f"TikTok removed the authorization: {words}. The account is disconnected and "
-                "its tokens are deleted; reconnect it to use it again."
+            wipe_tokens(account)
+            lifecycle.disconnected(
+                session,
+                account,
+                reason=lifecycle.DisconnectReason.tiktok_revoked,
+                tiktok_reason=words,
+                error_code="authorization_removed",
+                audit_event="tiktok.authorization_removed",
+                level=LogLevel.warning,
+                message=f"TikTok removed the authorization: {words}. The account is "
+                "disconnected and its tokens are deleted; reconnect it to use it again.",
+                data=data,
             )
-            level = LogLevel.warning
+            continue
         audit.record(
             session,
             event="tiktok.authorization_removed",
@@ -226,13 +235,6 @@ def _reconnected_since(account: IntegrationAccount, removed_at: datetime | None)
     if removed_at is None or connected_at is None:
         return False
     return connected_at.replace(microsecond=0) > removed_at
-
-
-def _disconnect(account: IntegrationAccount) -> None:
-    wipe_tokens(account)
-    account.status = AccountStatus.disconnected
-    account.disconnected_at = utcnow()
-    account.last_error_code = "authorization_removed"
 
 
 async def _record(session: AsyncSession, event_id: uuid.UUID, event: TikTokEvent) -> None:
