@@ -32,7 +32,7 @@ reliability: $(STAMP) ## only the reliability suite (part of `make test` too)
 bench: $(STAMP) ## benchmarks vs same-run baselines (needs wrk and PostgreSQL; a few minutes)
 	$(BIN)/python -m bench
 
-lint: $(STAMP) ## ruff (format check + lint) and mypy strict on app/
+lint: $(STAMP) ## ruff (format check + lint) and mypy strict on app/ and tiktok_emulator/
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -29,7 +29,6 @@ from app.oauth.endpoints import router as oauth_router
 from app.oauth.state import StateCodec
 from app.profile.endpoints import router as profile_router
 from app.runtime import open_runtime, start_jobs
-from app.sandbox import EmulatorConfig, create_emulator
 from app.webhooks.endpoints import router as webhooks_router
 
 EMULATOR_PATH = "/_tiktok"
@@ -46,7 +45,7 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def uses_emulator(settings: Settings) -> bool:
-    """No TikTok credentials outside production: serve the built-in emulator instead."""
+    """No TikTok credentials outside production: serve the local emulator instead."""
     return not settings.tiktok_client_id and not settings.is_production
 
 
@@ -69,6 +68,36 @@ def with_emulator(settings: Settings) -> Settings:
         # The built-in page at /integrations stands in for the CRM frontend.
         updates["frontend_url"] = settings.api_base_url
     return settings.model_copy(update=updates)
+
+
+def create_development_emulator(settings: Settings) -> FastAPI:
+    """The local TikTok served at EMULATOR_PATH in development (the development factory).
+
+    `tiktok_emulator` is a development tool beside `app/`, not part of the product: it is
+    imported here and only here, so production never loads it and its image does not hold it.
+    """
+    try:
+        from tiktok_emulator import EmulatorConfig, create_emulator
+    except ModuleNotFoundError as exc:
+        if exc.name != "tiktok_emulator":
+            raise
+        raise RuntimeError(
+            "No TIKTOK_CLIENT_ID is set, so the local TikTok emulator is wanted, but the "
+            "`tiktok_emulator` package is not installed (production images do not ship it). "
+            "Set TIKTOK_CLIENT_ID and TIKTOK_CLIENT_SECRET to use TikTok itself, or run from a "
+            "source checkout, where tiktok_emulator/ sits beside app/."
+        ) from exc
+    return create_emulator(
+        EmulatorConfig(
+            client_key=EMULATOR_CLIENT_KEY,
+            client_secret=EMULATOR_CLIENT_SECRET,
+            business_app_id=EMULATOR_BUSINESS_APP_ID,
+            business_secret=EMULATOR_BUSINESS_SECRET,
+            business_redirect_uris=[settings.tiktok_business_redirect],
+            redirect_uris=[settings.tiktok_redirect],
+            webhook_url=f"{settings.api_base_url.rstrip('/')}/api/integrations/webhooks/tiktok/",
+        )
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -145,20 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not settings.is_production:
         app.include_router(devtools_router)
     if emulated:
-        app.mount(
-            EMULATOR_PATH,
-            create_emulator(
-                EmulatorConfig(
-                    client_key=EMULATOR_CLIENT_KEY,
-                    client_secret=EMULATOR_CLIENT_SECRET,
-                    business_app_id=EMULATOR_BUSINESS_APP_ID,
-                    business_secret=EMULATOR_BUSINESS_SECRET,
-                    business_redirect_uris=[settings.tiktok_business_redirect],
-                    redirect_uris=[settings.tiktok_redirect],
-                    webhook_url=f"{settings.api_base_url.rstrip('/')}/api/integrations/webhooks/tiktok/",
-                )
-            ),
-        )
+        app.mount(EMULATOR_PATH, create_development_emulator(settings))
     # Any operation that takes a body may answer 413 (BodyGuardMiddleware): say so in the document.
     generate_openapi = app.openapi
 

@@ -5,8 +5,7 @@ minute per endpoint, as TikTok's) is lifted: the bench measures the service, not
 Upstream latency is set through the emulator's own control API (`POST /_control/faults`
 with `kind=latency` and a count larger than any run), so no wrapper is needed.
 
-This file is the bench's one import of the emulator: when it moves out of `app/`, only
-this import changes.
+This file is the bench's one import of the emulator (`tiktok_emulator/`, beside `app/`).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ UNLIMITED = 10**9
 def create_app() -> FastAPI:
     # Imported here: the bench process itself only needs the constants above, and must not
     # import the service's code (it may be a snapshot of another ref, see --app-ref).
-    from app.sandbox import EmulatorConfig, create_emulator
+    from tiktok_emulator import EmulatorConfig, create_emulator
 
     return create_emulator(
         EmulatorConfig(

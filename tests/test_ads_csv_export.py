@@ -14,10 +14,6 @@ import pytest
 
 from app.ads.csv_export import ExportFormatError, contact_field, created_time, parse_export
 from app.leads.parsing import parse_entry
-from app.sandbox.business_export import export_file
-from app.sandbox.business_state import BusinessWorld
-from app.sandbox.business_webhooks import lead_entry
-from app.sandbox.config import EmulatorConfig
 from tests.ads_support import (
     AD,
     ADGROUP,
@@ -28,6 +24,10 @@ from tests.ads_support import (
     export_csv,
     export_row,
 )
+from tiktok_emulator.business_export import export_file
+from tiktok_emulator.business_state import BusinessWorld
+from tiktok_emulator.business_webhooks import lead_entry
+from tiktok_emulator.config import EmulatorConfig
 
 LEAD = "7126711421177430274"
 SPANISH = ("Nombre completo", "Correo electrónico", "Número de teléfono", "¿Cuándo llamamos?")

@@ -24,9 +24,9 @@ import pytest
 import respx
 from fastapi import FastAPI
 
-from app.sandbox import EmulatorConfig, EmulatorState, create_emulator, sign_webhook
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.errors import TikTokReauthRequired
+from tiktok_emulator import EmulatorConfig, EmulatorState, create_emulator, sign_webhook
 
 BASE = "http://emulator.test"
 API = "/open_api/v1.3"

@@ -17,7 +17,7 @@ import pytest
 import respx
 from fastapi import FastAPI
 
-from app.sandbox import EmulatorConfig, EmulatorState, create_emulator, sign_webhook
+from tiktok_emulator import EmulatorConfig, EmulatorState, create_emulator, sign_webhook
 
 BASE = "http://emulator.test"
 REDIRECT = "https://crm.example/oauth/tiktok/callback"

@@ -21,8 +21,6 @@ from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
-from app.sandbox import EmulatorConfig, create_emulator, sign_webhook
-from app.sandbox.seed import SEED_USERS
 from app.tiktok.errors import TikTokNotConfigured
 from app.webhooks import service
 from app.webhooks.jobs import sweep_webhook_events
@@ -36,6 +34,8 @@ from app.webhooks.signature import (
     get_verifier,
 )
 from tests.conftest import fake_tiktok_settings, make_settings
+from tiktok_emulator import EmulatorConfig, create_emulator, sign_webhook
+from tiktok_emulator.seed import SEED_USERS
 
 URL = "/api/integrations/webhooks/tiktok/"
 CLIENT_KEY = "ck"

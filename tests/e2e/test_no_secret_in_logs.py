@@ -25,7 +25,6 @@ from app.core.crypto import TokenCipher
 from app.core.db import create_engine, create_sessionmaker
 from app.core.logging import QUIET_LIBRARY_LOGGERS, configure_logging
 from app.main import EMULATOR_PATH
-from app.sandbox.state import EmulatorState
 from app.tokens.rotation import rotate_keys
 from tests.conftest import ENCRYPTION_KEY, make_settings, make_token
 from tests.crm_receiver import CrmReceiver
@@ -35,6 +34,7 @@ from tests.e2e.test_ads_flow_http import _connect as connect_ads
 from tests.e2e.test_ads_flow_http import _eventually, _submit_leads
 from tests.live_server import LiveServer, delete_all_rows, serve
 from tests.test_leads_webhook import lead_body, lead_entry
+from tiktok_emulator.state import EmulatorState
 
 CRM_SECRET = "crm-secret-for-the-log-test-0123456789"
 LEADGEN_TOKEN = "leadgen-url-token-for-the-log-test-0123"

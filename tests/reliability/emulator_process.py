@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.sandbox import EmulatorConfig, create_emulator
+from tiktok_emulator import EmulatorConfig, create_emulator
 
 CLIENT_KEY = "reliability-client-key"
 CLIENT_SECRET = "reliability-client-secret"

@@ -14,7 +14,7 @@ import time
 import zipfile
 from collections.abc import Sequence
 
-from app.sandbox.business_seed import FakeForm, FakeLead
+from tiktok_emulator.business_seed import FakeForm, FakeLead
 
 HEADERS: tuple[str, ...] = (
     "lead_id",

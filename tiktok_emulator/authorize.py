@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from app.sandbox.config import REQUIRED_SCOPE, SCOPES, EmulatorConfig
+from tiktok_emulator.config import REQUIRED_SCOPE, SCOPES, EmulatorConfig
 
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_REDIRECT_URI_LENGTH = 512

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.sandbox.business_seed import FakeAdvertiser, FakeForm, Region
-from app.sandbox.business_state import (
+from tiktok_emulator.business_seed import FakeAdvertiser, FakeForm, Region
+from tiktok_emulator.business_state import (
     BAD_PARAMS,
     GRANTED_SCOPE,
     AccessGrant,
@@ -28,10 +28,10 @@ from app.sandbox.business_state import (
     BusinessFault,
     IssuedPair,
 )
-from app.sandbox.business_webhooks import deliver_leads
-from app.sandbox.deps import EmulatorDep
-from app.sandbox.state import EmulatorState
-from app.sandbox.wire import InjectedFault
+from tiktok_emulator.business_webhooks import deliver_leads
+from tiktok_emulator.deps import EmulatorDep
+from tiktok_emulator.state import EmulatorState
+from tiktok_emulator.wire import InjectedFault
 
 router = APIRouter(prefix="/open_api/v1.3", tags=["tiktok for business"])
 

@@ -7,11 +7,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from app.sandbox.business_state import BusinessWorld
-from app.sandbox.config import EmulatorConfig
-from app.sandbox.faults import FaultQueue, RateLimiter
-from app.sandbox.grants import GrantStore
-from app.sandbox.seed import SEED_USERS, FakeUser, FakeVideo, seed_videos
+from tiktok_emulator.business_state import BusinessWorld
+from tiktok_emulator.config import EmulatorConfig
+from tiktok_emulator.faults import FaultQueue, RateLimiter
+from tiktok_emulator.grants import GrantStore
+from tiktok_emulator.seed import SEED_USERS, FakeUser, FakeVideo, seed_videos
 
 # Reported by /_control/stats even before the first request, so tests can read them as ints.
 STAT_KEYS: tuple[str, ...] = (

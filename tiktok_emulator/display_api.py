@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from app.sandbox.config import (
+from tiktok_emulator.config import (
     DEFAULT_VIDEO_COUNT,
     MAX_QUERY_IDS,
     MAX_VIDEO_COUNT,
@@ -17,12 +17,12 @@ from app.sandbox.config import (
     VIDEO_FIELDS,
     VIDEO_SCOPE,
 )
-from app.sandbox.deps import EmulatorDep, display_call
-from app.sandbox.grants import Token
-from app.sandbox.links import Links
-from app.sandbox.pages import embed_html
-from app.sandbox.seed import FakeUser, FakeVideo
-from app.sandbox.wire import DisplayError, display_ok
+from tiktok_emulator.deps import EmulatorDep, display_call
+from tiktok_emulator.grants import Token
+from tiktok_emulator.links import Links
+from tiktok_emulator.pages import embed_html
+from tiktok_emulator.seed import FakeUser, FakeVideo
+from tiktok_emulator.wire import DisplayError, display_ok
 
 router = APIRouter(tags=["display api"])
 

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from app.sandbox.authorize import AuthorizeRejected, parse_authorize, parse_scopes
-from app.sandbox.config import REQUIRED_SCOPE, SCOPES
-from app.sandbox.deps import EmulatorDep
-from app.sandbox.grants import OAuthError, TokenPair
-from app.sandbox.links import Links
-from app.sandbox.pages import consent_page
-from app.sandbox.state import EmulatorState
-from app.sandbox.wire import apply_fault
+from tiktok_emulator.authorize import AuthorizeRejected, parse_authorize, parse_scopes
+from tiktok_emulator.config import REQUIRED_SCOPE, SCOPES
+from tiktok_emulator.deps import EmulatorDep
+from tiktok_emulator.grants import OAuthError, TokenPair
+from tiktok_emulator.links import Links
+from tiktok_emulator.pages import consent_page
+from tiktok_emulator.state import EmulatorState
+from tiktok_emulator.wire import apply_fault
 
 router = APIRouter(tags=["login kit"])
 

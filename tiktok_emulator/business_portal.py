@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.sandbox.authorize import AuthorizeRejected, check_redirect_uri
-from app.sandbox.config import EmulatorConfig
-from app.sandbox.deps import EmulatorDep
-from app.sandbox.pages import business_consent_page
+from tiktok_emulator.authorize import AuthorizeRejected, check_redirect_uri
+from tiktok_emulator.config import EmulatorConfig
+from tiktok_emulator.deps import EmulatorDep
+from tiktok_emulator.pages import business_consent_page
 
 router = APIRouter(tags=["tiktok for business"])
 

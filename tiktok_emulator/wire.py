@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.sandbox.faults import Endpoint, Fault, FaultQueue
+from tiktok_emulator.faults import Endpoint, Fault, FaultQueue
 
 Family = Literal["oauth", "display"]
 

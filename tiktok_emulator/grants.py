@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.sandbox.config import CODE_TTL_SECONDS, EmulatorConfig
+from tiktok_emulator.config import CODE_TTL_SECONDS, EmulatorConfig
 
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 

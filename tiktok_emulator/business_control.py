@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, BeforeValidator, Field
 
-from app.sandbox.business_seed import FakeForm
-from app.sandbox.business_state import (
+from tiktok_emulator.business_seed import FakeForm
+from tiktok_emulator.business_state import (
     BusinessEndpoint,
     BusinessFault,
     BusinessFaultKind,
@@ -25,8 +25,8 @@ from app.sandbox.business_state import (
     LeadSignatureForm,
     TokenModel,
 )
-from app.sandbox.business_webhooks import deliver_leads, send
-from app.sandbox.deps import EmulatorDep
+from tiktok_emulator.business_webhooks import deliver_leads, send
+from tiktok_emulator.deps import EmulatorDep
 
 router = APIRouter(prefix="/_control/business", tags=["control: tiktok for business"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from app.sandbox.deps import EmulatorDep
-from app.sandbox.faults import Fault, FaultKind, FaultTarget
-from app.sandbox.webhooks import authorization_removed_body, deliver
+from tiktok_emulator.deps import EmulatorDep
+from tiktok_emulator.faults import Fault, FaultKind, FaultTarget
+from tiktok_emulator.webhooks import authorization_removed_body, deliver
 
 router = APIRouter(prefix="/_control", tags=["control"])
 

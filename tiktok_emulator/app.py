@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.sandbox import (
+from tiktok_emulator import (
     business_api,
     business_control,
     business_portal,
@@ -18,14 +18,14 @@ from app.sandbox import (
     oauth_api,
     web,
 )
-from app.sandbox.authorize import AuthorizeRejected
-from app.sandbox.business_state import BusinessError
-from app.sandbox.config import EmulatorConfig
-from app.sandbox.deps import get_emulator
-from app.sandbox.grants import OAuthError
-from app.sandbox.pages import error_page
-from app.sandbox.state import EmulatorState
-from app.sandbox.wire import DisplayError, InjectedFault, display_error, oauth_error
+from tiktok_emulator.authorize import AuthorizeRejected
+from tiktok_emulator.business_state import BusinessError
+from tiktok_emulator.config import EmulatorConfig
+from tiktok_emulator.deps import get_emulator
+from tiktok_emulator.grants import OAuthError
+from tiktok_emulator.pages import error_page
+from tiktok_emulator.state import EmulatorState
+from tiktok_emulator.wire import DisplayError, InjectedFault, display_error, oauth_error
 
 
 async def _oauth_error(request: Request, exc: Exception) -> JSONResponse:

@@ -15,16 +15,16 @@ from typing import Any
 
 import httpx
 
-from app.sandbox.business_seed import FakeLead
-from app.sandbox.business_state import BusinessWorld, LeadDelivery, Outgoing
-from app.sandbox.signing import (
+from tiktok_emulator.business_seed import FakeLead
+from tiktok_emulator.business_state import BusinessWorld, LeadDelivery, Outgoing
+from tiktok_emulator.signing import (
     OPEN_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
     sign_open_signature,
     sign_webhook,
     unicode_escaped,
 )
-from app.sandbox.webhooks import DELIVERY_TIMEOUT_SECONDS, post_once
+from tiktok_emulator.webhooks import DELIVERY_TIMEOUT_SECONDS, post_once
 
 LEAD_OBJECT = 1  # `object` 1 is a lead; TikTok uses other numbers for other entities
 _MAX_KEPT_DELIVERIES = 200

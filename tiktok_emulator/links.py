@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.sandbox.config import COVER_URL_TTL_SECONDS
-from app.sandbox.seed import FakeUser, FakeVideo
+from tiktok_emulator.config import COVER_URL_TTL_SECONDS
+from tiktok_emulator.seed import FakeUser, FakeVideo
 
 
 class Links:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.sandbox.signing import SIGNATURE_HEADER, sign_webhook
+from tiktok_emulator.signing import SIGNATURE_HEADER, sign_webhook
 
 DELIVERY_TIMEOUT_SECONDS = 5.0
 

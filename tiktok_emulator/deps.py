@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.sandbox.faults import Endpoint
-from app.sandbox.grants import Token, TokenRejected
-from app.sandbox.state import EmulatorState
-from app.sandbox.wire import DisplayError, apply_fault
+from tiktok_emulator.faults import Endpoint
+from tiktok_emulator.grants import Token, TokenRejected
+from tiktok_emulator.state import EmulatorState
+from tiktok_emulator.wire import DisplayError, apply_fault
 
 
 def get_emulator(request: Request) -> EmulatorState:

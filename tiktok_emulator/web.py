@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.sandbox.config import SCOPES
-from app.sandbox.deps import EmulatorDep
-from app.sandbox.links import Links
-from app.sandbox.pages import (
+from tiktok_emulator.config import SCOPES
+from tiktok_emulator.deps import EmulatorDep
+from tiktok_emulator.links import Links
+from tiktok_emulator.pages import (
     LandingLinks,
     avatar_svg,
     cover_svg,
@@ -18,8 +18,8 @@ from app.sandbox.pages import (
     profile_page,
     video_page,
 )
-from app.sandbox.seed import FakeUser, FakeVideo
-from app.sandbox.state import EmulatorState
+from tiktok_emulator.seed import FakeUser, FakeVideo
+from tiktok_emulator.state import EmulatorState
 
 router = APIRouter(include_in_schema=False)
 

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.sandbox.business_export import export_file
-from app.sandbox.business_seed import (
+from tiktok_emulator.business_export import export_file
+from tiktok_emulator.business_seed import (
     NO_AD,
     SEED_ADVERTISERS,
     FakeAdvertiser,
@@ -33,12 +33,12 @@ from app.sandbox.business_seed import (
     random_variant,
     seed_leads,
 )
-from app.sandbox.config import (
+from tiktok_emulator.config import (
     BUSINESS_CODE_TTL_SECONDS,
     EXPORT_DOWNLOAD_TTL_SECONDS,
     EmulatorConfig,
 )
-from app.sandbox.faults import take_next
+from tiktok_emulator.faults import take_next
 
 # The Marketing API's error codes the emulator answers with (inside HTTP 200).
 NO_PERMISSION = 40001

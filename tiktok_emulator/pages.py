@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from app.sandbox.authorize import AuthorizeRequest
-from app.sandbox.business_seed import FakeAdvertiser
-from app.sandbox.seed import FakeUser, FakeVideo
+from tiktok_emulator.authorize import AuthorizeRequest
+from tiktok_emulator.business_seed import FakeAdvertiser
+from tiktok_emulator.seed import FakeUser, FakeVideo
 
 SCOPE_LABELS: dict[str, str] = {
     "user.info.basic": "Your profile info (avatar and display name)",
