@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def _serve(args: argparse.Namespace) -> int:
     if "api_base_url" not in settings.model_fields_set:
         # OAuth redirects and the emulator's URLs must name the port actually served.
         os.environ["API_BASE_URL"] = f"http://localhost:{port}"
+    # On SIGTERM uvicorn shuts down gracefully, restores the handler it found and raises the
+    # signal again: with this handler, a clean stop exits 0 instead of "killed by SIGTERM".
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "app.main:serve_app",
         factory=True,
