@@ -25,6 +25,7 @@ from app.devtools.endpoints import router as devtools_router
 from app.health.endpoints import router as health_router
 from app.leads.endpoints import router as leads_router
 from app.leads.endpoints import webhook_router as leads_webhook_router
+from app.oauth.endpoints import ads_callback_router, delete_router
 from app.oauth.endpoints import router as oauth_router
 from app.oauth.state import StateCodec
 from app.profile.endpoints import router as profile_router
@@ -164,7 +165,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     app.include_router(accounts_router)
+    app.include_router(delete_router)
     app.include_router(oauth_router)
+    app.include_router(ads_callback_router)
     app.include_router(ads_router)
     app.include_router(profile_router)
     app.include_router(webhooks_router)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, status
 
 from app.accounts import service
 from app.accounts.models import AccountStatus, Platform
 from app.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
-from app.api.deps import AdsDep, OptionalTikTokDep, PrincipalDep, SessionDep, TokensDep
+from app.api.deps import PrincipalDep, SessionDep
 from app.audit import service as audit
 from app.audit.schemas import LogEntryOut
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
-from app.oauth import service as connection
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/accounts",
@@ -63,25 +62,6 @@ async def update_account(
 ) -> AccountOut:
     account = await service.rename(session, principal, account_id, body.name)
     return AccountOut.model_validate(account)
-
-
-@router.delete(
-    "/{account_id}/",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(404),
-    summary="Delete an account (revokes at TikTok first)",
-)
-async def delete_account(
-    account_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
-    tiktok: OptionalTikTokDep,
-    tokens: TokensDep,
-    ads: AdsDep,
-) -> Response:
-    revoke = await connection.revoke_quietly(principal, account_id, tiktok, tokens, ads)
-    await service.delete(session, principal, account_id, revoke)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(

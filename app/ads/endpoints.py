@@ -1,16 +1,15 @@
-"""Routes of ads accounts: the TikTok for Business OAuth callback, advertisers, lead forms,
-and lead backfills. Connect and disconnect are the accounts' own routes (`app.oauth`)."""
+"""Routes of ads accounts: advertisers, lead forms and lead backfills. Connect, the TikTok for
+Business OAuth callback and disconnect are the connect routes' (`app.oauth`)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, status
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Body, status
 
 from app.ads import service
-from app.ads.connect import AdsCallbackParams, AdsCallbackService
+from app.ads.deps import AdsDep, BusinessDep
 from app.ads.schemas import (
     AdvertiserOut,
     AdvertisersOut,
@@ -18,50 +17,11 @@ from app.ads.schemas import (
     BackfillRequest,
     LeadFormsOut,
 )
-from app.api.deps import AdsDep, BusinessDep, CodecDep, PrincipalDep, SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, SessionDep
 from app.core.errors import error_responses
-from app.core.http import API_PREFIX, query_parameter
-from app.oauth.service import frontend_redirect
-from app.oauth.state import OAUTH_PATH, cookie_name
+from app.core.http import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["ads"])
-
-
-@router.get(
-    "/oauth/callback/tiktok-ads/",
-    response_class=RedirectResponse,
-    status_code=302,
-    summary="TikTok for Business redirects the browser here; always ends in a redirect to "
-    "the frontend",
-    openapi_extra={
-        "parameters": [
-            query_parameter("auth_code", "Authorization code (on approval)"),
-            query_parameter("code", "The same code under its other name"),
-            query_parameter("state", "The state of this connect attempt"),
-            query_parameter("error", "Error code (on denial or failure)"),
-            query_parameter("error_description", "Error text"),
-        ]
-    },
-)
-async def ads_oauth_callback(
-    request: Request, settings: SettingsDep, codec: CodecDep, ads: AdsDep
-) -> RedirectResponse:
-    # Read by hand, not validated by FastAPI: whatever arrives, the browser must end on
-    # the frontend, never on a 422 JSON page.
-    query = request.query_params
-    state = query.get("state")
-    params = AdsCallbackParams(
-        auth_code=query.get("auth_code") or query.get("code"),
-        state=state,
-        error=query.get("error"),
-        error_description=query.get("error_description"),
-    )
-    cookie = request.cookies.get(cookie_name(state)) if state else None
-    result = await AdsCallbackService(ads, codec).finish(params, cookie)
-    redirect = RedirectResponse(frontend_redirect(settings, result), status_code=302)
-    if state:
-        redirect.delete_cookie(cookie_name(state), path=OAUTH_PATH)
-    return redirect
 
 
 @router.get(

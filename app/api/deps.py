@@ -11,18 +11,14 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Scope
 
-from app.ads.service import AdsService, business_or_raise
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import session_scope
 from app.core.errors import Unauthorized
 from app.core.security import Principal, principal_from_jwt, principal_from_service_key
-from app.oauth.state import StateCodec
-from app.profile.service import ProfileService
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokNotConfigured
-from app.tokens.manager import TokenManager
 
 
 def get_settings(request: Request) -> Settings:
@@ -124,25 +120,7 @@ def get_optional_business(request: Request) -> TikTokBusinessClient | None:
     return client
 
 
-def get_business(request: Request) -> TikTokBusinessClient:
-    return business_or_raise(get_optional_business(request))
-
-
-BusinessDep = Annotated[TikTokBusinessClient, Depends(get_business)]
 OptionalBusinessDep = Annotated[TikTokBusinessClient | None, Depends(get_optional_business)]
-
-
-def get_ads(request: Request) -> AdsService:
-    ads: AdsService = request.app.state.ads
-    return ads
-
-
-AdsDep = Annotated[AdsService, Depends(get_ads)]
-
-
-def get_tokens(request: Request) -> TokenManager:
-    manager: TokenManager = request.app.state.tokens
-    return manager
 
 
 def get_cipher(request: Request) -> TokenCipher:
@@ -150,18 +128,4 @@ def get_cipher(request: Request) -> TokenCipher:
     return cipher
 
 
-def get_codec(request: Request) -> StateCodec:
-    codec: StateCodec = request.app.state.state_codec
-    return codec
-
-
-TokensDep = Annotated[TokenManager, Depends(get_tokens)]
 CipherDep = Annotated[TokenCipher, Depends(get_cipher)]
-CodecDep = Annotated[StateCodec, Depends(get_codec)]
-
-
-def get_profiles(tiktok: TikTokDep, tokens: TokensDep) -> ProfileService:
-    return ProfileService(tiktok, tokens)
-
-
-ProfilesDep = Annotated[ProfileService, Depends(get_profiles)]

@@ -5,28 +5,29 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from app.accounts import service as accounts
 from app.accounts.schemas import AccountOut
+from app.ads.deps import AdsDep
 from app.api.deps import (
-    AdsDep,
     CipherDep,
-    CodecDep,
     OptionalBusinessDep,
     OptionalTikTokDep,
     PrincipalDep,
     SessionDep,
     SettingsDep,
-    TokensDep,
 )
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX, query_parameter
 from app.oauth import service
+from app.oauth.ads_callback import AdsCallbackParams, AdsCallbackService
+from app.oauth.deps import CodecDep
 from app.oauth.state import (
     OAUTH_PATH,
     STATE_COOKIE_GRACE_SECONDS,
@@ -35,8 +36,15 @@ from app.oauth.state import (
     cookie_name,
 )
 from app.tiktok.errors import TikTokNotConfigured
+from app.tokens.deps import TokensDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["oauth"])
+# Routes of the connect flows documented under the accounts' and the ads' tags, as the CRM's
+# clients know them; they live here because they finish a connect or revoke at TikTok.
+ads_callback_router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["ads"])
+delete_router = APIRouter(
+    prefix=f"{API_PREFIX}/accounts", tags=["accounts"], responses=error_responses(401, 403, 422)
+)
 
 
 class ConnectOut(BaseModel):
@@ -188,3 +196,61 @@ async def disconnect_account(
 ) -> AccountOut:
     account = await service.disconnect(session, principal, account_id, tiktok, tokens, ads)
     return AccountOut.model_validate(account)
+
+
+@ads_callback_router.get(
+    "/oauth/callback/tiktok-ads/",
+    response_class=RedirectResponse,
+    status_code=302,
+    summary="TikTok for Business redirects the browser here; always ends in a redirect to "
+    "the frontend",
+    openapi_extra={
+        "parameters": [
+            query_parameter("auth_code", "Authorization code (on approval)"),
+            query_parameter("code", "The same code under its other name"),
+            query_parameter("state", "The state of this connect attempt"),
+            query_parameter("error", "Error code (on denial or failure)"),
+            query_parameter("error_description", "Error text"),
+        ]
+    },
+)
+async def ads_oauth_callback(
+    request: Request, settings: SettingsDep, codec: CodecDep, ads: AdsDep
+) -> RedirectResponse:
+    # Read by hand, not validated by FastAPI: whatever arrives, the browser must end on
+    # the frontend, never on a 422 JSON page.
+    query = request.query_params
+    state = query.get("state")
+    params = AdsCallbackParams(
+        auth_code=query.get("auth_code") or query.get("code"),
+        state=state,
+        error=query.get("error"),
+        error_description=query.get("error_description"),
+    )
+    cookie = request.cookies.get(cookie_name(state)) if state else None
+    result = await AdsCallbackService(ads, codec).finish(params, cookie)
+    redirect = RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
+    if state:
+        redirect.delete_cookie(cookie_name(state), path=OAUTH_PATH)
+    return redirect
+
+
+@delete_router.delete(
+    "/{account_id}/",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
+    summary="Delete an account (revokes at TikTok first)",
+)
+async def delete_account(
+    account_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    tiktok: OptionalTikTokDep,
+    tokens: TokensDep,
+    ads: AdsDep,
+) -> Response:
+    # Here, not in `app.accounts`: deleting revokes at TikTok first, which is this
+    # package's (the accounts package stays below the connect flows).
+    revoke = await service.revoke_quietly(principal, account_id, tiktok, tokens, ads)
+    await accounts.delete(session, principal, account_id, revoke)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,7 +2,7 @@
 Login Kit callback, disconnect (either platform).
 
 Both platforms share the signed state cookie and the first-party hop; the TikTok for
-Business callback is `app.ads.connect`. A callback never raises into the browser: every
+Business callback is `app.oauth.ads_callback`. A callback never raises into the browser: every
 outcome is a `CallbackResult` that the endpoint turns into a redirect to the CRM frontend
 with `connected=true|false&error=CODE`.
 """

@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.api.deps import PrincipalDep, ProfilesDep, SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.core.params import ISO_8601
 from app.profile import service
+from app.profile.deps import ProfilesDep
 from app.profile.schemas import ProfileOut, StatsHistoryOut, VideoPageOut
 
 router = APIRouter(

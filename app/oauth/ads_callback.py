@@ -44,7 +44,7 @@ from app.tiktok.business_schemas import Advertiser, BusinessToken
 from app.tiktok.errors import TikTokError, TikTokReauthRequired
 from app.tokens import store
 
-logger = logging.getLogger("app.ads.connect")
+logger = logging.getLogger("app.oauth.ads_callback")
 MAX_DISPLAY_NAME = 255
 
 

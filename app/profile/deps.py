@@ -1,0 +1,18 @@
+"""Dependencies of the profile routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.api.deps import TikTokDep
+from app.profile.service import ProfileService
+from app.tokens.deps import TokensDep
+
+
+def get_profiles(tiktok: TikTokDep, tokens: TokensDep) -> ProfileService:
+    return ProfileService(tiktok, tokens)
+
+
+ProfilesDep = Annotated[ProfileService, Depends(get_profiles)]
