@@ -85,8 +85,13 @@ async def test_the_worker_process_delivers_stored_leads_and_stops_on_sigterm(
         assert len(receiver.ids()) == len(delivery_ids)
     finally:
         worker.send_signal(signal.SIGTERM)
-        code = worker.wait(20)
-    assert code == 0
+        try:
+            code = worker.wait(60)
+        except subprocess.TimeoutExpired:
+            worker.kill()  # never leave a stray worker behind
+            worker.wait(10)
+            raise
+    assert code == 0, log.read_text()[-3000:]
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     (started,) = [line for line in lines if line["message"] == "worker started"]
     assert {"token_refresh", "webhook_sweep", "lead_attach", "crm_delivery"} <= set(started["jobs"])

@@ -75,10 +75,22 @@ async def find_by_external_id(
     return list((await session.scalars(query)).all())
 
 
-async def due_for_refresh(
-    session: AsyncSession, access_before: datetime, refresh_before: datetime, limit: int
+async def claim_due_for_refresh(
+    session: AsyncSession,
+    access_before: datetime,
+    refresh_before: datetime,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
 ) -> list[uuid.UUID]:
-    """Connected accounts whose access token or refresh token is close to expiry."""
+    """Internal: the next connected accounts, in id order after `after`, whose access token
+    or refresh token is close to expiry.
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED`, so rows a refresh elsewhere holds are passed over
+    and two claims at once take disjoint rows. The locks end with the caller's transaction,
+    which must end before the refreshes start (each takes its own row lock). SQLite has no
+    row locks and one writer: a plain select.
+    """
     query = (
         select(IntegrationAccount.id)
         .where(
@@ -89,7 +101,10 @@ async def due_for_refresh(
                 IntegrationAccount.refresh_token_expires_at < refresh_before,
             ),
         )
-        .order_by(IntegrationAccount.access_token_expires_at)
+        .order_by(IntegrationAccount.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    if after is not None:
+        query = query.where(IntegrationAccount.id > after)
     return list((await session.scalars(query)).all())

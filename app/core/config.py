@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # Token lifecycle and background jobs
     background_jobs_enabled: bool = True
     token_refresh_interval_seconds: float = 60.0
+    # Background refreshes in flight at once per process. Each holds a database connection
+    # (its row lock) while TikTok answers; 10 keeps well inside the pool and is a modest
+    # load on TikTok's token endpoint (no published limit; a 429 is retried next pass).
+    token_refresh_concurrency: int = Field(default=10, ge=1)
     token_refresh_ahead_seconds: int = 600
     refresh_token_renew_before_days: int = 7
     oauth_state_ttl_seconds: int = 600

@@ -1,13 +1,35 @@
 """Background token refresh: renew access tokens before they expire and refresh tokens
-before they lapse, in small batches, skipping rows another replica is already refreshing.
-Login Kit and TikTok for Business accounts alike (each through its platform's grant); a
-long-term TikTok for Business token has no refresh token and is never picked. Also forgets
-consumed OAuth states once they can no longer be replayed."""
+before they lapse, for Login Kit and TikTok for Business accounts alike (each through its
+platform's grant); a long-term TikTok for Business token has no refresh token and is never
+picked. Also forgets consumed OAuth states once they can no longer be replayed.
+
+A pass works until nothing is due, with at most `TOKEN_REFRESH_CONCURRENCY` refreshes in
+flight: each time slots are free it claims that many due accounts and starts their
+refreshes at once, so a storm of due accounts is drained in one pass, not 50 a minute.
+
+Exactly one refresh per account rests on the token manager, which refreshes under the
+account's row lock (PostgreSQL `FOR UPDATE`, SQLite's write lock) and re-checks that the
+account is still due once it holds it; it never relies on the claim. The claim only spreads
+the work, without a lease column:
+- it walks the due accounts in id order from a cursor, so a pass visits each account at
+  most once (one that fails, or that a refresh leaves due, waits for the next pass) and
+  ends when a claim comes back short;
+- it takes `FOR UPDATE SKIP LOCKED` (PostgreSQL) in a transaction of its own that ends
+  before the refreshes start, because a refresh takes its own row lock while TikTok answers:
+  rows another replica is refreshing are passed over and two claims at once take disjoint
+  rows, so replicas leapfrog each other through the due accounts;
+- a row both replicas claim in the moment between one's claim and its refresh taking the
+  lock costs the other one skipped (or re-checked) lock, never a second call to TikTok.
+On SQLite (one process, one writer) the claim is a plain select, and a refresh holds the
+database's write lock while TikTok answers, so refreshes meet TikTok one at a time.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +43,7 @@ from app.oauth.models import ConsumedOAuthState
 from app.tokens.manager import TokenManager
 
 logger = logging.getLogger("app.jobs.token_refresh")
-BATCH_SIZE = 50
+DEFAULT_CONCURRENCY = 10
 
 
 async def refresh_due_tokens(
@@ -30,27 +52,65 @@ async def refresh_due_tokens(
     *,
     refresh_ahead: timedelta,
     renew_refresh_before: timedelta,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> int:
-    """One pass; returns how many accounts were refreshed."""
+    """One pass, until nothing is due; returns how many accounts were refreshed."""
     now = utcnow()
-    refresh_before = now + renew_refresh_before
-    async with sessionmaker() as session:
-        due = await repository.due_for_refresh(
-            session, now + refresh_ahead, refresh_before, BATCH_SIZE
-        )
+    access_before, refresh_before = now + refresh_ahead, now + renew_refresh_before
+    slots = asyncio.Semaphore(concurrency)
     refreshed = 0
-    for account_id in due:
+    after: uuid.UUID | None = None
+
+    async def refresh(account_id: uuid.UUID) -> None:
+        nonlocal refreshed
         try:
-            if await tokens.refresh_if_due(account_id, refresh_before):
+            if await _refresh_one(tokens, account_id, refresh_before):
                 refreshed += 1
-        except AppError as exc:
-            logger.warning(
-                "background refresh failed",
-                extra={"account_id": str(account_id), "error": exc.code},
-            )
+        finally:
+            slots.release()
+
+    async with asyncio.TaskGroup() as group:
+        while True:
+            free = await _acquire_free(slots)
+            async with sessionmaker() as session:
+                claimed = await repository.claim_due_for_refresh(
+                    session, access_before, refresh_before, after=after, limit=free
+                )
+            for _ in range(free - len(claimed)):
+                slots.release()
+            for account_id in claimed:
+                group.create_task(refresh(account_id), name=f"refresh-due-{account_id}")
+            if len(claimed) < free:
+                break
+            after = claimed[-1]
     async with session_scope(sessionmaker) as session:
         await session.execute(delete(ConsumedOAuthState).where(ConsumedOAuthState.expires_at < now))
     return refreshed
+
+
+async def _acquire_free(slots: asyncio.Semaphore) -> int:
+    """Wait for one free slot, then take every other one free now; how many were taken."""
+    await slots.acquire()
+    taken = 1
+    while not slots.locked():
+        await slots.acquire()
+        taken += 1
+    return taken
+
+
+async def _refresh_one(
+    tokens: TokenManager, account_id: uuid.UUID, refresh_before: datetime
+) -> bool:
+    """One account's refresh; its failure is logged and never ends the pass."""
+    try:
+        return await tokens.refresh_if_due(account_id, refresh_before)
+    except AppError as exc:
+        logger.warning(
+            "background refresh failed", extra={"account_id": str(account_id), "error": exc.code}
+        )
+    except Exception:
+        logger.exception("background refresh failed", extra={"account_id": str(account_id)})
+    return False
 
 
 def job(
@@ -62,6 +122,7 @@ def job(
             tokens,
             refresh_ahead=timedelta(seconds=settings.token_refresh_ahead_seconds),
             renew_refresh_before=timedelta(days=settings.refresh_token_renew_before_days),
+            concurrency=settings.token_refresh_concurrency,
         )
 
     return PeriodicJob("token_refresh", settings.token_refresh_interval_seconds, run_once)
