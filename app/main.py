@@ -16,6 +16,7 @@ from app.ads.endpoints import router as ads_router
 from app.api.deps import authenticate_before_body
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
+from app.core.db import create_read_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.limits import BodyGuardMiddleware, declare_request_too_large
 from app.core.logging import configure_logging
@@ -113,11 +114,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(settings, cipher) as runtime:
             app.state.engine = runtime.engine
             app.state.sessionmaker = runtime.sessionmaker
+            app.state.read_sessionmaker = create_read_sessionmaker(runtime.engine)
             app.state.tiktok = runtime.tiktok
             app.state.business = runtime.business
             app.state.tokens = runtime.tokens
             app.state.ads = runtime.ads
             app.state.crm_delivery = runtime.crm_delivery
+            app.state.webhook_inbox = runtime.webhook_inbox
             jobs = start_jobs(runtime) if settings.background_jobs_enabled else None
             try:
                 yield

@@ -19,7 +19,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -53,6 +53,8 @@ class Runtime:
     tokens: TokenManager
     ads: AdsService
     crm_delivery: CrmDeliveryWorker | None
+    # Set by this process's webhook endpoint after a store; wakes its inbox job.
+    webhook_inbox: webhook_jobs.InboxSignal = field(default_factory=webhook_jobs.InboxSignal)
 
 
 @asynccontextmanager
@@ -103,7 +105,7 @@ def background_jobs(runtime: Runtime) -> list[PeriodicJob]:
     settings = runtime.settings
     jobs = [
         token_refresh.job(runtime.sessionmaker, runtime.tokens, settings),
-        webhook_jobs.job(runtime.sessionmaker, settings),
+        webhook_jobs.job(runtime.sessionmaker, settings, runtime.webhook_inbox),
         leads_jobs.attach_job(runtime.sessionmaker, settings),
     ]
     if runtime.tiktok is not None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import respx
 from fastapi import FastAPI
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,8 +23,9 @@ from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.tiktok.errors import TikTokNotConfigured
+from app.webhooks import jobs as inbox_jobs
 from app.webhooks import service
-from app.webhooks.jobs import sweep_webhook_events
+from app.webhooks.jobs import process_new_events, sweep_webhook_events
 from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
 from app.webhooks.signature import (
     SignatureInvalid,
@@ -58,6 +60,30 @@ def settings(database_url: str) -> Settings:
     return fake_tiktok_settings(
         database_url, tiktok_client_id=CLIENT_KEY, tiktok_client_secret=SECRET
     )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """TikTok's deliveries, each followed by one pass of the inbox job: what the in-process
+    job does when the store wakes it (the endpoint itself applies nothing)."""
+
+    async def inbox_pass(response: httpx.Response) -> None:
+        if response.request.url.path == URL:
+            await process_new_events(app.state.sessionmaker)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks={"response": [inbox_pass]}
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def endpoint_only(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The endpoint alone: no inbox pass after the answer."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
 
 
 # Helpers -------------------------------------------------------------------------------------
@@ -402,6 +428,106 @@ async def test_two_processors_of_one_stored_event_apply_it_once(
     )
     assert sorted(results) == [False, False, True]
     assert len(await logs(sessionmaker, account_id)) == 1
+
+
+async def test_the_endpoint_stores_with_one_insert_and_the_job_applies_the_event_once(
+    app: FastAPI,
+    endpoint_only: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    account_id = await add_account(sessionmaker)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # SQLite's `BEGIN IMMEDIATE` goes through the cursor too; it is the transaction.
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = await deliver(endpoint_only, encode(envelope(content={"reason": 1})))
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert response.json() == {"status": "accepted", "reason": None}
+    [insert] = statements
+    assert insert.lstrip().upper().startswith("INSERT INTO TIKTOK_WEBHOOK_EVENTS")
+    assert "ON CONFLICT" in insert.upper()
+
+    # Stored before the answer, and nothing applied by the request.
+    [event] = await stored_events(sessionmaker)
+    assert (event.status, event.attempts) == (WebhookEventStatus.received, 0)
+    assert await log_count(sessionmaker) == 0
+    assert (await account(sessionmaker, account_id)).status == AccountStatus.connected
+
+    assert await process_new_events(sessionmaker) == 1
+    assert await process_new_events(sessionmaker) == 0
+    assert await sweep_webhook_events(sessionmaker, grace=timedelta(0)) == 0
+    [event] = await stored_events(sessionmaker)
+    assert (event.status, event.attempts) == (WebhookEventStatus.processed, 1)
+    assert (await account(sessionmaker, account_id)).status == AccountStatus.disconnected
+    assert len(await logs(sessionmaker, account_id)) == 1
+
+
+async def test_a_store_wakes_the_inbox_job_at_once(
+    app: FastAPI,
+    settings: Settings,
+    endpoint_only: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    account_id = await add_account(sessionmaker)
+    # A poll interval no test waits for: only the endpoint's signal can wake the job.
+    slow_poll = settings.model_copy(update={"webhook_poll_interval_seconds": 600.0})
+    job = inbox_jobs.job(sessionmaker, slow_poll, app.state.webhook_inbox)
+    running = asyncio.create_task(job.run_forever())
+    try:
+        await asyncio.sleep(0.05)
+        body = encode(envelope("video.publish.completed", content={"share_id": "w"}))
+        await deliver(endpoint_only, body)
+        for _ in range(100):
+            if await logs(sessionmaker, account_id):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    [entry] = await logs(sessionmaker, account_id)
+    assert entry.event == "tiktok.video.publish.completed"
+
+
+async def test_two_processors_claiming_at_once_apply_every_event_once(
+    app: FastAPI,
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account_id = await add_account(sessionmaker)
+    total = service.BATCH_SIZE + 10
+    async with session_scope(sessionmaker) as session:
+        for number in range(total):
+            body = encode(envelope("video.publish.completed", content={"share_id": f"s{number}"}))
+            webhook = SignedWebhook(body=body, timestamp=int(time.time()), client_key=CLIENT_KEY)
+            assert (await service.receive(session, webhook)).status == "accepted"
+    apply = service._apply
+
+    async def slow_apply(session: AsyncSession, stored: TikTokWebhookEvent) -> None:
+        await asyncio.sleep(0.005)  # each batch holds its claim while the other claims
+        await apply(session, stored)
+
+    monkeypatch.setattr(service, "_apply", slow_apply)
+    # Two processors, two sessions (two connections), claiming concurrently.
+    first, second = await asyncio.gather(
+        process_new_events(sessionmaker), process_new_events(sessionmaker)
+    )
+    assert first + second == total
+    if database_url.startswith("postgresql"):
+        # SKIP LOCKED: they shared the inbox instead of queueing behind each other's locks.
+        assert first > 0
+        assert second > 0
+    events = await stored_events(sessionmaker)
+    assert {(e.status, e.attempts) for e in events} == {(WebhookEventStatus.processed, 1)}
+    entries = await logs(sessionmaker, account_id)
+    assert sorted(e.data["share_id"] for e in entries) == sorted(f"s{n}" for n in range(total))
 
 
 # authorization.removed -----------------------------------------------------------------------

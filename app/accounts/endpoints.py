@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, status
 
 from app.accounts import service
 from app.accounts.models import AccountStatus, Platform
-from app.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
-from app.api.deps import PrincipalDep, SessionDep
+from app.accounts.schemas import AccountCreate, AccountOut, AccountUpdate, account_out_of_row
+from app.api.deps import PrincipalDep, ReadSessionDep, SessionDep
 from app.audit import service as audit
 from app.audit.schemas import LogEntryOut
 from app.core.errors import error_responses
@@ -28,7 +28,7 @@ CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the prev
 
 @router.get("/", summary="List the company's integration accounts")
 async def list_accounts(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     platform: Platform | None = None,
     status: AccountStatus | None = None,
@@ -38,7 +38,7 @@ async def list_accounts(
     rows = await service.list_page(
         session, principal, platform=platform, status=status, cursor=cursor, limit=limit
     )
-    return page_of(rows, limit, AccountOut)
+    return page_of(rows, limit, AccountOut, convert=account_out_of_row)
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, summary="Create an account (pending)")
@@ -51,7 +51,7 @@ async def create_account(
 
 @router.get("/{account_id}/", responses=error_responses(404), summary="Read an account")
 async def get_account(
-    account_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    account_id: uuid.UUID, session: ReadSessionDep, principal: PrincipalDep
 ) -> AccountOut:
     return AccountOut.model_validate(await service.get(session, principal, account_id))
 
@@ -71,7 +71,7 @@ async def update_account(
 )
 async def list_account_logs(
     account_id: uuid.UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,

@@ -78,4 +78,9 @@ class IntegrationAccount(IdMixin, TimestampMixin, Base):
 
     @property
     def scopes(self) -> list[str]:
-        return [s for s in (self.granted_scopes or "").split(",") if s]
+        return split_scopes(self.granted_scopes)
+
+
+def split_scopes(granted: str | None) -> list[str]:
+    """The `granted_scopes` column (comma-separated) as a list."""
+    return [s for s in (granted or "").split(",") if s]

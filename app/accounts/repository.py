@@ -3,14 +3,18 @@ internal ones (token work, background jobs) say so."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import BindParameter
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
-from app.core.pagination import keyset_page
+from app.core.pagination import decode_cursor, keyset_page
 
 
 async def get(
@@ -40,6 +44,77 @@ async def list_page(
         query = query.where(IntegrationAccount.status == status)
     query = keyset_page(query, IntegrationAccount.created_at, IntegrationAccount.id, cursor, limit)
     return list((await session.scalars(query)).all())
+
+
+# What the API shows of an account (`AccountOut`): read with Core, as rows, on the hot list.
+LISTED_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    IntegrationAccount.id,
+    IntegrationAccount.platform,
+    IntegrationAccount.name,
+    IntegrationAccount.status,
+    IntegrationAccount.external_id,
+    IntegrationAccount.username,
+    IntegrationAccount.display_name,
+    IntegrationAccount.avatar_url,
+    IntegrationAccount.granted_scopes,
+    IntegrationAccount.access_token_expires_at,
+    IntegrationAccount.refresh_token_expires_at,
+    IntegrationAccount.connected_at,
+    IntegrationAccount.disconnected_at,
+    IntegrationAccount.last_error_code,
+    IntegrationAccount.created_by,
+    IntegrationAccount.created_at,
+    IntegrationAccount.updated_at,
+)
+
+
+@functools.cache
+def _listed_query(by_platform: bool, by_status: bool, after_cursor: bool) -> Select[Any]:
+    """`list_page_rows`' statement for one combination of filters, built once: values are
+    bound at execution, so a request neither builds a statement nor computes its cache key.
+    The same order and keyset as `keyset_page`."""
+    account = IntegrationAccount
+    query: Select[Any] = select(*LISTED_COLUMNS).where(
+        account.company_id == bindparam("company_id")
+    )
+    if by_platform:
+        query = query.where(account.platform == bindparam("platform"))
+    if by_status:
+        query = query.where(account.status == bindparam("status"))
+    if after_cursor:
+        stamp: BindParameter[Any] = bindparam("stamp")
+        query = query.where(
+            or_(
+                account.created_at < stamp,
+                and_(account.created_at == stamp, account.id < bindparam("last_id")),
+            )
+        )
+    return query.order_by(account.created_at.desc(), account.id.desc()).limit(
+        bindparam("limit", type_=Integer)
+    )
+
+
+async def list_page_rows(
+    session: AsyncSession,
+    company_id: str,
+    *,
+    platform: Platform | None,
+    status: AccountStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """`list_page` as rows of `LISTED_COLUMNS`, without the ORM (no instances to build and
+    track): the same filters, order and keyset (one extra row to detect more)."""
+    values: dict[str, Any] = {"company_id": company_id, "limit": limit + 1}
+    if platform is not None:
+        values["platform"] = platform
+    if status is not None:
+        values["status"] = status
+    if cursor:
+        values["stamp"], values["last_id"] = decode_cursor(cursor)
+    query = _listed_query(platform is not None, status is not None, bool(cursor))
+    connection = await session.connection()
+    return list((await connection.execute(query, values)).all())
 
 
 async def lock_by_id(

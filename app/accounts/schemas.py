@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Row
 
-from app.accounts.models import AccountStatus, Platform
+from app.accounts.models import AccountStatus, Platform, split_scopes
 
 # At least one visible character and no control characters (PostgreSQL cannot store NUL),
 # declared in the schema so generated clients and fuzzers know the rule.
@@ -61,3 +63,10 @@ class AccountOut(BaseModel):
     created_by: str | None
     created_at: datetime
     updated_at: datetime
+
+
+def account_out_of_row(row: Row[Any]) -> AccountOut:
+    """An account read as a row of `repository.LISTED_COLUMNS` (the list reads no ORM)."""
+    values = dict(row._mapping)
+    values["scopes"] = split_scopes(values.pop("granted_scopes"))
+    return AccountOut.model_validate(values)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import lifecycle, repository
@@ -35,8 +37,9 @@ async def list_page(
     status: AccountStatus | None,
     cursor: str | None,
     limit: int,
-) -> list[IntegrationAccount]:
-    return await repository.list_page(
+) -> list[Row[Any]]:
+    """Rows of `repository.LISTED_COLUMNS` (see `schemas.account_out_of_row`)."""
+    return await repository.list_page_rows(
         session, principal.company_id, platform=platform, status=status, cursor=cursor, limit=limit
     )
 

@@ -11,11 +11,11 @@ from app.api.deps import OptionalBusinessDep
 from app.tiktok.business import TikTokBusinessClient
 
 
-def get_business(business: OptionalBusinessDep) -> TikTokBusinessClient:
+async def get_business(business: OptionalBusinessDep) -> TikTokBusinessClient:
     return business_or_raise(business)
 
 
-def get_ads(request: Request) -> AdsService:
+async def get_ads(request: Request) -> AdsService:
     ads: AdsService = request.app.state.ads
     return ads
 

@@ -17,7 +17,7 @@ from app.ads.schemas import (
     BackfillRequest,
     LeadFormsOut,
 )
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import PrincipalDep, ReadSessionDep, SessionDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 
@@ -30,7 +30,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["ads"])
     summary="The advertisers an ads account connected, with their lead webhook subscription",
 )
 async def list_advertisers(
-    account_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    account_id: uuid.UUID, session: ReadSessionDep, principal: PrincipalDep
 ) -> AdvertisersOut:
     rows = await service.list_advertisers(session, principal, account_id)
     return AdvertisersOut(items=[AdvertiserOut.model_validate(row) for row in rows])
@@ -76,7 +76,7 @@ async def start_backfill(
     summary="A backfill job and its progress",
 )
 async def get_backfill(
-    account_id: uuid.UUID, job_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    account_id: uuid.UUID, job_id: uuid.UUID, session: ReadSessionDep, principal: PrincipalDep
 ) -> BackfillJobOut:
     job = await service.get_backfill(session, principal, account_id, job_id)
     return BackfillJobOut.model_validate(job)

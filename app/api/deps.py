@@ -13,7 +13,7 @@ from starlette.types import Scope
 
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
-from app.core.db import session_scope
+from app.core.db import AsyncReadSession, read_scope, session_scope
 from app.core.errors import Unauthorized
 from app.core.security import Principal, principal_from_jwt, principal_from_service_key
 from app.tiktok.business import TikTokBusinessClient
@@ -21,7 +21,7 @@ from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokNotConfigured
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -37,6 +37,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": commit when the endpoint returns, before the response is sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncReadSession]:
+    sessionmaker: async_sessionmaker[AsyncReadSession] = request.app.state.read_sessionmaker
+    async with read_scope(sessionmaker) as session:
+        yield session
+
+
+# For routes that write nothing: no commit, no write lock on SQLite, no BEGIN/COMMIT round
+# trips on PostgreSQL; a write through it raises (`app.core.db.AsyncReadSession`).
+ReadSessionDep = Annotated[AsyncReadSession, Depends(get_read_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by the CRM")
 _service_key = APIKeyHeader(
@@ -92,20 +103,20 @@ async def authenticate_before_body(scope: Scope) -> None:
         return  # replaced (in a test): the override decides, as a dependency
     await get_principal(
         request,
-        get_settings(request),
+        await get_settings(request),
         await _bearer(request),
         await _service_key(request),
         request.headers.get("X-Company-Id"),
     )
 
 
-def get_optional_tiktok(request: Request) -> TikTokClient | None:
+async def get_optional_tiktok(request: Request) -> TikTokClient | None:
     client: TikTokClient | None = request.app.state.tiktok
     return client
 
 
-def get_tiktok(request: Request) -> TikTokClient:
-    client = get_optional_tiktok(request)
+async def get_tiktok(request: Request) -> TikTokClient:
+    client = await get_optional_tiktok(request)
     if client is None:
         raise TikTokNotConfigured
     return client
@@ -115,7 +126,7 @@ TikTokDep = Annotated[TikTokClient, Depends(get_tiktok)]
 OptionalTikTokDep = Annotated[TikTokClient | None, Depends(get_optional_tiktok)]
 
 
-def get_optional_business(request: Request) -> TikTokBusinessClient | None:
+async def get_optional_business(request: Request) -> TikTokBusinessClient | None:
     client: TikTokBusinessClient | None = request.app.state.business
     return client
 
@@ -123,7 +134,7 @@ def get_optional_business(request: Request) -> TikTokBusinessClient | None:
 OptionalBusinessDep = Annotated[TikTokBusinessClient | None, Depends(get_optional_business)]
 
 
-def get_cipher(request: Request) -> TokenCipher:
+async def get_cipher(request: Request) -> TokenCipher:
     cipher: TokenCipher = request.app.state.cipher
     return cipher
 

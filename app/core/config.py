@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     tiktok_token_timeout_seconds: float = Field(default=60.0, gt=0)
     webhook_max_body_bytes: int = 65536
     tiktok_webhook_sweep_interval_seconds: float = 30.0
+    # The inbox job of a process is woken by its own stores; this is how often it also looks
+    # for events stored by other processes (API replicas with background jobs off).
+    webhook_poll_interval_seconds: float = Field(default=1.0, gt=0)
 
     # Token lifecycle and background jobs
     background_jobs_enabled: bool = True

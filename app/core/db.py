@@ -2,6 +2,14 @@
 
 One engine per process (made in the lifespan), one session per request, and one place
 that commits: `session_scope` (used by the request dependency and by background jobs).
+
+Intent is a type. A route that writes nothing takes an `AsyncReadSession` (from
+`create_read_sessionmaker`, through `ReadSessionDep`): it never commits, refuses any write
+(an INSERT/UPDATE/DELETE or a flush of changes raises `ReadOnlySessionError`) and costs
+less: on SQLite its transaction is a deferred `BEGIN`, a snapshot that does not take the
+write lock (writers keep `BEGIN IMMEDIATE`, so they queue instead of failing when a read
+transaction upgrades); on PostgreSQL it runs without BEGIN/COMMIT round trips (autocommit:
+under READ COMMITTED each statement has its own snapshot inside a transaction too).
 """
 
 from __future__ import annotations
@@ -14,14 +22,16 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.core.config import Settings
@@ -92,19 +102,58 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
         hide_parameters=True,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        # Bounded per process: one event loop (one CPU) runs every request and job of a
+        # process, so 20 connections keep it busy. No overflow: overflow connections are
+        # opened and closed again under load (a connect and a server fork per request).
+        # PostgreSQL's max_connections must cover 20 x (API processes + workers).
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
     )
+    _drop_closed_connections(engine)
+    return engine
+
+
+POOL_SIZE = 20
+POOL_OVERFLOW = 0
+# Execution option set on the read engine: the SQLite `begin` hook opens a deferred
+# transaction for it, `BEGIN IMMEDIATE` for every other connection.
+READ_ONLY_OPTION = "app_read_only"
+
+
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for reads: a deferred BEGIN on SQLite, autocommit on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READ_ONLY_OPTION: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY_OPTION: True})
+
+
+def _drop_closed_connections(engine: AsyncEngine) -> None:
+    """A pooled connection the server closed (a restart, an idle timeout) is replaced at
+    checkout, before a request uses it.
+
+    This stands in for `pool_pre_ping`, which on asyncpg runs BEGIN, a ping and ROLLBACK:
+    three round trips before every request's first statement. asyncpg sees the server
+    close the socket on its own (the event loop reads it), so checking its flag costs
+    nothing; a connection that dies unnoticed fails its statement and SQLAlchemy then
+    invalidates the whole pool, as for any disconnect.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        driver = record.driver_connection
+        is_closed = getattr(driver, "is_closed", None)
+        if is_closed is not None and is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """WAL for concurrent readers; foreign keys on; BEGIN IMMEDIATE so writers queue
-    instead of failing with 'database is locked' when a read transaction upgrades."""
+    instead of failing with 'database is locked' when a read transaction upgrades; a
+    deferred BEGIN for the read engine (`read_engine`), whose snapshot takes no lock."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -116,12 +165,57 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A read session was asked to write: the code path should take a write session."""
+
+
+class _ReadOnlySession(Session):
+    """The sync half of `AsyncReadSession`: refuses to flush changes or run a write."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise ReadOnlySessionError("a read session cannot write; use a write session")
+        super().flush(objects)
+
+
+class AsyncReadSession(AsyncSession):
+    """A session for code that writes nothing: no commit, no flush of changes, no DML.
+
+    A route's signature says which it has (`ReadSessionDep` or `SessionDep`); since the
+    repositories' read functions take any `AsyncSession`, the refusal is also enforced at
+    run time: `commit()` raises, and so does a flush of pending changes or any ORM or Core
+    INSERT/UPDATE/DELETE executed through it.
+    """
+
+    sync_session_class = _ReadOnlySession
+
+    async def commit(self) -> None:
+        raise ReadOnlySessionError("a read session does not commit")
+
+
+@event.listens_for(_ReadOnlySession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySessionError("a read session cannot write; use a write session")
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncReadSession]:
+    """Sessions for reads on `engine`'s pool: see `read_engine`."""
+    return async_sessionmaker(
+        read_engine(engine),
+        class_=AsyncReadSession,
+        expire_on_commit=False,
+        autoflush=False,
+    )
 
 
 @asynccontextmanager
@@ -136,3 +230,12 @@ async def session_scope(
             await session.rollback()
             raise
         await session.commit()
+
+
+@asynccontextmanager
+async def read_scope(
+    sessionmaker: async_sessionmaker[AsyncReadSession],
+) -> AsyncIterator[AsyncReadSession]:
+    """A read session: ends its (deferred, lock-free) transaction on exit, commits nothing."""
+    async with sessionmaker() as session:
+        yield session

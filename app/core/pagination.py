@@ -86,4 +86,8 @@ def page_of(
     rows = rows[:limit]
     next_cursor = encode_cursor(getattr(rows[-1], stamp), rows[-1].id) if more else None
     build = convert or schema.model_validate
-    return Page[M](items=[build(row) for row in rows], next_cursor=next_cursor)
+    # `Page[schema]`, the class the route declares: pydantic caches it (the route holds it),
+    # and FastAPI passes an instance of its own response model through without validating it
+    # again. (`Page[M]` made a new generic class per call, and an instance FastAPI re-validated.)
+    page: type[Page[M]] = Page[schema]  # type: ignore[valid-type]
+    return page(items=[build(row) for row in rows], next_cursor=next_cursor)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.api.deps import PrincipalDep, SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
@@ -44,7 +44,7 @@ TikTokIdQuery = Annotated[str | None, Query(max_length=TIKTOK_ID_LENGTH)]
     "advertiser no company has connected yet are not listed until it is connected.",
 )
 async def list_leads(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     since: Annotated[
         AwareDatetime | None,
@@ -81,7 +81,7 @@ async def list_leads(
 # Declared before `/{lead_id}/` so that path does not capture it.
 @router.get("/deliveries/", summary="CRM deliveries (dead letters with `status=dead`)")
 async def list_deliveries(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     status: DeliveryStatus | None = None,
     cursor: CursorQuery = None,
@@ -106,7 +106,7 @@ async def replay_delivery(
 
 @router.get("/{lead_id}/", responses=error_responses(404), summary="Read a lead")
 async def get_lead(
-    lead_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    lead_id: uuid.UUID, session: ReadSessionDep, principal: PrincipalDep
 ) -> LeadDetailOut:
     return LeadDetailOut.from_lead(await service.get_lead(session, principal, lead_id))
 

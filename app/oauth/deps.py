@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from app.oauth.state import StateCodec
 
 
-def get_codec(request: Request) -> StateCodec:
+async def get_codec(request: Request) -> StateCodec:
     codec: StateCodec = request.app.state.state_codec
     return codec
 

@@ -11,7 +11,7 @@ from app.profile.service import ProfileService
 from app.tokens.deps import TokensDep
 
 
-def get_profiles(tiktok: TikTokDep, tokens: TokensDep) -> ProfileService:
+async def get_profiles(tiktok: TikTokDep, tokens: TokensDep) -> ProfileService:
     return ProfileService(tiktok, tokens)
 
 

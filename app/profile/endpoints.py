@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.api.deps import PrincipalDep, SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.core.params import ISO_8601
@@ -54,7 +54,7 @@ async def get_tiktok_profile(
 @router.get("/{account_id}/tiktok-stats/", summary="Stats snapshots over time, oldest first")
 async def get_tiktok_stats(
     account_id: uuid.UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     since: Annotated[
         AwareDatetime | None,

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from app.tokens.manager import TokenManager
 
 
-def get_tokens(request: Request) -> TokenManager:
+async def get_tokens(request: Request) -> TokenManager:
     manager: TokenManager = request.app.state.tokens
     return manager
 

@@ -1,12 +1,15 @@
-"""The TikTok webhook route: verified by a dependency, stored, acknowledged, then processed."""
+"""The TikTok webhook route: verified by a dependency, stored with one INSERT, acknowledged.
+
+Nothing is applied here: the inbox job (`app.webhooks.jobs`) applies stored events in
+batches, woken right after the store.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 
-from app.api.deps import SessionDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.webhooks import service
@@ -43,14 +46,10 @@ _OPENAPI_REQUEST: dict[str, Any] = {
     responses=error_responses(401, 413, 503),
     openapi_extra=_OPENAPI_REQUEST,
 )
-async def receive_tiktok_webhook(
-    webhook: SignedWebhookDep,
-    session: SessionDep,
-    background: BackgroundTasks,
-    request: Request,
-) -> WebhookAck:
-    receipt = await service.receive(session, webhook)
+async def receive_tiktok_webhook(webhook: SignedWebhookDep, request: Request) -> WebhookAck:
+    state = request.app.state
+    # Committed before the answer; no session, no unit of work, no work after the response.
+    receipt = await service.ingest(state.engine, webhook)
     if receipt.event_id is not None:
-        # Runs after the response, so after SessionDep has committed the stored event.
-        background.add_task(service.process, request.app.state.sessionmaker, receipt.event_id)
+        state.webhook_inbox.notify()
     return WebhookAck(status=receipt.status, reason=receipt.reason)

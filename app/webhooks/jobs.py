@@ -1,8 +1,20 @@
-"""The webhook sweeper: processes events left `received` (a crash or a failure after the
-200) and forgets settled events once TikTok can no longer retry them."""
+"""The inbox job (`webhook_sweep`): applies stored webhook events in batches, retries the
+ones that failed, and forgets settled events once TikTok can no longer retry them.
+
+It runs wherever background jobs run (in-process with `python -m app serve`, and in
+`python -m app worker`). Each pass waits for `InboxSignal` — set by the webhook endpoint of
+this process right after a store — or at most `WEBHOOK_POLL_INTERVAL_SECONDS`, which picks
+up events stored by other processes; then it drains the new events. Failed events are
+retried, and old settled ones deleted, every `TIKTOK_WEBHOOK_SWEEP_INTERVAL_SECONDS`. Several
+processes may run the job at once: claims skip the rows another one holds.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import math
+import time
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,31 +24,80 @@ from app.core.db import session_scope, utcnow
 from app.core.jobs import PeriodicJob
 from app.webhooks import repository, service
 
-BATCH_SIZE = 50
-# Fresh events are being processed by the request that stored them; leave them a moment.
+BATCH_SIZE = service.BATCH_SIZE
+# After a wake-up, stores arriving meanwhile join the batch (under load: fuller batches,
+# fewer transactions); small next to "applied promptly".
+GATHER_SECONDS = 0.05
+# A sweep may leave the freshest events to the passes woken for them.
 GRACE = timedelta(seconds=10)
 # TikTok retries for 72 h; dedupe keys are kept well past that.
 RETENTION = timedelta(days=30)
 
 
+class InboxSignal:
+    """ "Something was stored": set by the endpoint, awaited by this process's inbox job."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    async def wait(self, seconds: float, *, gather: float = 0.0) -> None:
+        """Until notified or `seconds` have passed, then `gather` seconds more for the stores
+        that follow; clears the signal for the next wait."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        if gather:
+            await asyncio.sleep(gather)
+        self._event.clear()
+
+
+async def process_new_events(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Apply every event stored and not yet tried, batch after batch; how many were applied."""
+    processed = 0
+    while True:
+        batch = await service.process_pending(sessionmaker, retries=False)
+        processed += batch.processed
+        if batch.claimed < BATCH_SIZE:
+            return processed
+
+
 async def sweep_webhook_events(
     sessionmaker: async_sessionmaker[AsyncSession], *, grace: timedelta = GRACE
 ) -> int:
-    """One pass; returns how many events it processed."""
+    """One sweep: every event still waiting since before `grace` ago (retries included),
+    then the retention; returns how many events it processed."""
     now = utcnow()
-    async with sessionmaker() as session:
-        due = await repository.received_before(session, now - grace, BATCH_SIZE)
     processed = 0
-    for event_id in due:
-        if await service.process(sessionmaker, event_id):
-            processed += 1
+    while True:
+        batch = await service.process_pending(sessionmaker, before=now - grace)
+        processed += batch.processed
+        if batch.claimed < BATCH_SIZE:
+            break
     async with session_scope(sessionmaker) as session:
         await repository.delete_settled_before(session, now - RETENTION)
     return processed
 
 
-def job(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> PeriodicJob:
-    async def run_once() -> int:
-        return await sweep_webhook_events(sessionmaker)
+def job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    signal: InboxSignal | None = None,
+) -> PeriodicJob:
+    signal = signal or InboxSignal()
+    last_sweep = -math.inf
 
-    return PeriodicJob("webhook_sweep", settings.tiktok_webhook_sweep_interval_seconds, run_once)
+    async def run_once() -> int:
+        nonlocal last_sweep
+        # Waiting first: a pass that fails (database down) is not retried in a tight loop.
+        await signal.wait(settings.webhook_poll_interval_seconds, gather=GATHER_SECONDS)
+        processed = await process_new_events(sessionmaker)
+        if time.monotonic() - last_sweep >= settings.tiktok_webhook_sweep_interval_seconds:
+            last_sweep = time.monotonic()
+            processed += await sweep_webhook_events(sessionmaker, grace=timedelta(0))
+        return processed
+
+    # No sleep between passes: `run_once` waits for the signal or the poll interval itself.
+    return PeriodicJob("webhook_sweep", 0.0, run_once, jitter=0.0)

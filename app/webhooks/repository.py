@@ -1,5 +1,8 @@
-"""SQL for stored TikTok webhook events, and the cross-company account lookup they need.
+"""SQL for the webhook inbox (stored TikTok webhook events), and the cross-company account
+lookup they need.
 
+The hot paths are SQLAlchemy Core: the store is one `INSERT … ON CONFLICT DO NOTHING`, and a
+processing pass claims a batch with `FOR UPDATE SKIP LOCKED` and settles it with one UPDATE.
 Nothing here is company-scoped: a webhook names a TikTok user, not a company, and the same
 TikTok user may be linked by several companies.
 """
@@ -7,75 +10,109 @@ TikTok user may be linked by several companies.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import CursorResult, Table, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.accounts.models import IntegrationAccount, Platform
-from app.core.sql import dialect_insert, locked
+from app.core.sql import locked
 from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
 
 SETTLED = (WebhookEventStatus.processed, WebhookEventStatus.rejected, WebhookEventStatus.failed)
+_events = cast(Table, TikTokWebhookEvent.__table__)
 
 
-async def insert_new(session: AsyncSession, **values: Any) -> uuid.UUID | None:
+def _insert(executor: AsyncSession | AsyncConnection) -> Any:
+    dialect = (
+        executor.dialect if isinstance(executor, AsyncConnection) else executor.get_bind().dialect
+    )
+    return (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(_events)
+
+
+async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) -> uuid.UUID | None:
     """Store an event unless one with its dedupe key exists: its id, or None if a duplicate.
 
-    `ON CONFLICT DO NOTHING` makes concurrent deliveries of one event store it once: on
-    PostgreSQL the second insert waits for the first to commit, then does nothing.
+    One Core statement (no unit of work). `ON CONFLICT DO NOTHING` makes concurrent
+    deliveries of one event store it once: on PostgreSQL the second insert waits for the
+    first to commit, then does nothing.
     """
     statement = (
-        dialect_insert(session)(TikTokWebhookEvent)
-        .values(id=uuid.uuid4(), **values)
-        .on_conflict_do_nothing(index_elements=[TikTokWebhookEvent.dedupe_key])
-        .returning(TikTokWebhookEvent.id)
+        _insert(executor)
+        .values(id=uuid.uuid4(), attempts=0, **values)
+        .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
+        .returning(_events.c.id)
     )
-    inserted: uuid.UUID | None = (await session.execute(statement)).scalar_one_or_none()
+    inserted: uuid.UUID | None = (await executor.execute(statement)).scalar_one_or_none()
     return inserted
 
 
-async def claim(session: AsyncSession, event_id: uuid.UUID) -> TikTokWebhookEvent | None:
-    """The event if it still waits for processing and nobody else is processing it.
+async def claim(
+    session: AsyncSession,
+    limit: int,
+    *,
+    retries: bool = True,
+    before: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> list[TikTokWebhookEvent]:
+    """Up to `limit` events waiting for processing that no other processor holds, oldest
+    first, locked until the transaction ends.
 
-    PostgreSQL: a row lock, `SKIP LOCKED` (another processor holds it → None) and the status
-    check (already processed → None). SQLite: the `BEGIN IMMEDIATE` write transaction
-    serializes processors, so the status check alone suffices.
+    `retries=False` leaves out events that already failed once (the sweeper retries them at
+    its own pace). PostgreSQL: row locks with `SKIP LOCKED` (another processor's rows are left
+    out) and the status check (already processed → not claimed). SQLite: the `BEGIN
+    IMMEDIATE` write transaction serializes processors, so the status check alone suffices.
     """
-    query = locked(
-        select(TikTokWebhookEvent).where(
-            TikTokWebhookEvent.id == event_id,
-            TikTokWebhookEvent.status == WebhookEventStatus.received,
-        ),
-        skip_locked=True,
+    query = select(TikTokWebhookEvent).where(
+        TikTokWebhookEvent.status == WebhookEventStatus.received
     )
-    return (await session.scalars(query)).one_or_none()
+    if not retries:
+        query = query.where(TikTokWebhookEvent.attempts == 0)
+    if before is not None:
+        query = query.where(TikTokWebhookEvent.received_at < before)
+    if event_id is not None:
+        query = query.where(TikTokWebhookEvent.id == event_id)
+    query = query.order_by(TikTokWebhookEvent.received_at).limit(limit)
+    return list((await session.scalars(locked(query, skip_locked=True))).all())
 
 
-async def lock_received(session: AsyncSession, event_id: uuid.UUID) -> TikTokWebhookEvent | None:
-    """The event under a lock (waiting for a processor to finish), if still `received`."""
-    query = locked(
-        select(TikTokWebhookEvent).where(
-            TikTokWebhookEvent.id == event_id,
-            TikTokWebhookEvent.status == WebhookEventStatus.received,
+async def mark_processed(session: AsyncSession, ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """Settle claimed events, in the transaction that applied their effects."""
+    if not ids:
+        return
+    await session.execute(
+        update(_events)
+        .where(_events.c.id.in_(ids))
+        .values(
+            status=WebhookEventStatus.processed,
+            processed_at=now,
+            attempts=_events.c.attempts + 1,
         )
     )
-    return (await session.scalars(query)).one_or_none()
 
 
-async def received_before(session: AsyncSession, before: datetime, limit: int) -> list[uuid.UUID]:
-    """Events still waiting since before `before`, oldest first (for the sweeper)."""
-    query = (
-        select(TikTokWebhookEvent.id)
-        .where(
-            TikTokWebhookEvent.status == WebhookEventStatus.received,
-            TikTokWebhookEvent.received_at < before,
+async def count_failure(
+    session: AsyncSession, event_id: uuid.UUID, reason: str, max_attempts: int
+) -> int:
+    """One more failed attempt on a claimed event; `failed` at the last one. The attempts."""
+    attempts = _events.c.attempts + 1
+    statement = (
+        update(_events)
+        .where(_events.c.id == event_id)
+        .values(
+            attempts=attempts,
+            reason=reason,
+            status=case(
+                (attempts >= max_attempts, WebhookEventStatus.failed.value),
+                else_=WebhookEventStatus.received.value,
+            ),
         )
-        .order_by(TikTokWebhookEvent.received_at)
-        .limit(limit)
+        .returning(_events.c.attempts)
     )
-    return list((await session.scalars(query)).all())
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def delete_settled_before(session: AsyncSession, before: datetime) -> int:

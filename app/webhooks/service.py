@@ -1,9 +1,11 @@
-"""The rules for TikTok webhooks: store each distinct event once, then process it once.
+"""The rules for TikTok webhooks: store each distinct event once, then apply it once.
 
-`receive` runs in the request's transaction, so the event is committed before TikTok gets
-its 200. `process` runs afterwards in a transaction of its own that claims the event, applies
-it and marks it processed together: the effects and the status commit atomically, so an
-event is never applied twice, and one that failed stays `received` for the sweeper.
+The webhook inbox. `receive` stores a verified delivery with one `INSERT … ON CONFLICT DO
+NOTHING` in the request's short transaction, so the event is committed before TikTok gets
+its 200, and does nothing else. `process_pending` runs in the inbox job (`app.webhooks.jobs`):
+it claims a batch of stored events, applies each in a savepoint and marks the applied ones
+processed in the same transaction as their effects, so an event is never applied twice; one
+that failed has the failure counted and stays `received` for the sweeper (then `failed`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.accounts import lifecycle
 from app.accounts.models import AccountStatus, IntegrationAccount
@@ -31,6 +33,8 @@ from app.webhooks.signature import SignedWebhook
 logger = logging.getLogger("app.webhooks")
 
 MAX_ATTEMPTS = 5
+# Events claimed and applied in one transaction by a processing pass.
+BATCH_SIZE = 50
 MAX_REASON_LENGTH = 500
 AUTHORIZATION_REMOVED = "authorization.removed"
 # TikTok's `authorization.removed` reason codes (TIKTOK_API.md §3).
@@ -66,84 +70,129 @@ class Receipt:
     reason: str | None = None
 
 
-async def receive(session: AsyncSession, webhook: SignedWebhook) -> Receipt:
+@dataclass(frozen=True, slots=True)
+class Batch:
+    claimed: int
+    processed: int
+
+
+async def ingest(engine: AsyncEngine, webhook: SignedWebhook) -> Receipt:
+    """The request's fast path: the event is parsed before any connection is taken, then
+    stored by one INSERT in one short transaction, with no ORM session."""
+    row, rejected = _inbox_row(webhook)
+    async with engine.begin() as connection:
+        stored = await repository.insert_new(connection, **row)
+    return _receipt(stored, rejected)
+
+
+async def receive(executor: AsyncSession | AsyncConnection, webhook: SignedWebhook) -> Receipt:
     """Store a verified delivery once. Raises `ClientKeyMismatch` for another app's event."""
+    row, rejected = _inbox_row(webhook)
+    return _receipt(await repository.insert_new(executor, **row), rejected)
+
+
+def _inbox_row(webhook: SignedWebhook) -> tuple[dict[str, Any], str | None]:
+    """The inbox row for a delivery, and why it is rejected if it is unusable. Raises
+    `ClientKeyMismatch` for another app's event (a 401: nothing is stored)."""
     try:
         event = parse_event(webhook.body, webhook.client_key)
     except MalformedEvent as exc:
         reason = str(exc)
-        stored = await repository.insert_new(
-            session,
-            dedupe_key=raw_dedupe_key(webhook.body),
-            body=storable_text(webhook.body),
-            status=WebhookEventStatus.rejected,
-            reason=reason,
-        )
+        row: dict[str, Any] = {
+            "dedupe_key": raw_dedupe_key(webhook.body),
+            "body": storable_text(webhook.body),
+            "status": WebhookEventStatus.rejected,
+            "reason": reason,
+        }
+        return row, reason
+    return {
+        "dedupe_key": event.dedupe_key,
+        "event": event.event,
+        "user_openid": event.user_openid,
+        "client_key": event.client_key,
+        "create_time": event.create_time,
+        "body": storable_text(webhook.body),
+        "status": WebhookEventStatus.received,
+    }, None
+
+
+def _receipt(stored: uuid.UUID | None, rejected: str | None) -> Receipt:
+    if rejected is not None:
         if stored is None:
-            return Receipt("duplicate", reason=reason)
-        logger.warning("tiktok webhook rejected", extra={"event_id": str(stored), "reason": reason})
-        return Receipt("rejected", reason=reason)
-    stored = await repository.insert_new(
-        session,
-        dedupe_key=event.dedupe_key,
-        event=event.event,
-        user_openid=event.user_openid,
-        client_key=event.client_key,
-        create_time=event.create_time,
-        body=storable_text(webhook.body),
-        status=WebhookEventStatus.received,
-    )
+            return Receipt("duplicate", reason=rejected)
+        logger.warning(
+            "tiktok webhook rejected", extra={"event_id": str(stored), "reason": rejected}
+        )
+        return Receipt("rejected", reason=rejected)
     if stored is None:
         return Receipt("duplicate")
     return Receipt("accepted", event_id=stored)
 
 
-async def process(sessionmaker: async_sessionmaker[AsyncSession], event_id: uuid.UUID) -> bool:
-    """Process one stored event if nobody has; True when this call processed it.
+async def process_pending(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    limit: int = BATCH_SIZE,
+    retries: bool = True,
+    before: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> Batch:
+    """One batch from the inbox, in one transaction: claim, apply each, settle.
 
-    Never raises (it runs after the response and in the sweeper): a failure is counted on
-    the event, which stays `received` for a retry until MAX_ATTEMPTS, then becomes `failed`.
+    The applied events are marked processed in the transaction of their effects. When one
+    event fails, the batch is rolled back and run again with each event in a savepoint: the
+    failing one is rolled back alone and its failure counted (it stays `received` until
+    MAX_ATTEMPTS, then becomes `failed`), the others commit.
     """
+    claim = {"limit": limit, "retries": retries, "before": before, "event_id": event_id}
     try:
-        async with session_scope(sessionmaker) as session:
-            stored = await repository.claim(session, event_id)
-            if stored is None:
-                return False
-            await _apply(session, stored)
-            stored.status = WebhookEventStatus.processed
-            stored.processed_at = utcnow()
-            stored.attempts += 1
-        return True
-    except Exception as exc:
-        logger.exception("tiktok webhook processing failed", extra={"event_id": str(event_id)})
-        reason = _describe(exc)
-    try:
-        async with session_scope(sessionmaker) as session:
-            await _count_failure(session, event_id, reason)
+        return await _process_batch(sessionmaker, claim, isolated=False)
     except Exception:
-        # The event stays `received`; the sweeper tries again.
-        logger.exception("could not record a webhook failure", extra={"event_id": str(event_id)})
-    return False
+        return await _process_batch(sessionmaker, claim, isolated=True)
+
+
+async def _process_batch(
+    sessionmaker: async_sessionmaker[AsyncSession], claim: dict[str, Any], *, isolated: bool
+) -> Batch:
+    processed: list[uuid.UUID] = []
+    async with session_scope(sessionmaker) as session:
+        claimed = await repository.claim(session, **claim)
+        for stored in claimed:
+            if not isolated:
+                await _apply(session, stored)
+                processed.append(stored.id)
+                continue
+            try:
+                async with session.begin_nested():
+                    await _apply(session, stored)
+            except Exception as exc:
+                logger.exception(
+                    "tiktok webhook processing failed", extra={"event_id": str(stored.id)}
+                )
+                attempts = await repository.count_failure(
+                    session, stored.id, _describe(exc), MAX_ATTEMPTS
+                )
+                if attempts >= MAX_ATTEMPTS:
+                    logger.error(
+                        "tiktok webhook failed for good",
+                        extra={"event_id": str(stored.id), "attempts": attempts},
+                    )
+            else:
+                processed.append(stored.id)
+        await repository.mark_processed(session, processed, utcnow())
+    return Batch(claimed=len(claimed), processed=len(processed))
+
+
+async def process(sessionmaker: async_sessionmaker[AsyncSession], event_id: uuid.UUID) -> bool:
+    """Process one stored event if nobody has; True when this call processed it."""
+    batch = await process_pending(sessionmaker, limit=1, event_id=event_id)
+    return batch.processed == 1
 
 
 def _describe(exc: Exception) -> str:
     # First line only: database errors append the statement and its parameters.
     first_line = next(iter(str(exc).splitlines()), "")
     return f"{type(exc).__name__}: {first_line}"[:MAX_REASON_LENGTH]
-
-
-async def _count_failure(session: AsyncSession, event_id: uuid.UUID, reason: str) -> None:
-    stored = await repository.lock_received(session, event_id)
-    if stored is None:
-        return
-    stored.attempts += 1
-    stored.reason = reason
-    if stored.attempts >= MAX_ATTEMPTS:
-        stored.status = WebhookEventStatus.failed
-        logger.error(
-            "tiktok webhook failed for good",
-            extra={"event_id": str(event_id), "attempts": stored.attempts},
-        )
 
 
 async def _apply(session: AsyncSession, stored: TikTokWebhookEvent) -> None:

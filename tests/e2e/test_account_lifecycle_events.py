@@ -26,6 +26,7 @@ from tests.e2e.flow import (
     read_account,
     stored_rows,
 )
+from tests.e2e.inbox import apply_stored_webhooks
 from tests.live_server import LiveServer
 
 
@@ -90,6 +91,7 @@ async def test_a_tiktok_side_revoke_is_account_disconnected_with_tiktoks_reason(
     open_id = (await read_account(api, account_id))["external_id"]
     revoke = await browser.post(f"/_tiktok/_control/users/{open_id}/revoke", params={"reason": 1})
     assert revoke.json()["webhook"]["status_code"] == 200
+    assert await apply_stored_webhooks(live_server) == 1
     for _ in range(100):
         if (await read_account(api, account_id))["status"] == "disconnected":
             break

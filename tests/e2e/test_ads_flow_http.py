@@ -254,7 +254,13 @@ async def test_the_checker_re_creates_a_dropped_subscription_and_flags_a_revoked
 
         second = await _eventually(recreated, "the subscription to be re-created")
         assert second != first
-        assert "leads.resubscribed" in await _events(api, account_id)
+
+        async def logged() -> list[str] | None:
+            # TikTok holds the new subscription a moment before our transaction commits it.
+            events = await _events(api, account_id)
+            return events if "leads.resubscribed" in events else None
+
+        assert "leads.resubscribed" in await _eventually(logged, "the re-subscription logged")
         (lead_id,) = await _submit_leads(
             browser, advertiser_id, advertiser["forms"][0]["page_id"], 1, None
         )
@@ -269,4 +275,10 @@ async def test_the_checker_re_creates_a_dropped_subscription_and_flags_a_revoked
             return status if status == "reauth_required" else None
 
         await _eventually(flagged, "the account to need reconnecting")
-        assert "leads.subscription_lost" in await _events(api, account_id)
+
+        async def lost() -> list[str] | None:
+            # Flagged by the token manager, then logged lost by the checker: two transactions.
+            events = await _events(api, account_id)
+            return events if "leads.subscription_lost" in events else None
+
+        assert "leads.subscription_lost" in await _eventually(lost, "the lost subscription logged")

@@ -9,6 +9,7 @@ import asyncio
 import httpx
 
 from tests.e2e.flow import ACCOUNTS, create_account, decide, follow, open_consent, read_account
+from tests.e2e.inbox import apply_stored_webhooks
 from tests.live_server import LiveServer
 
 WAIT_SECONDS = 10.0
@@ -72,6 +73,7 @@ async def test_sync_profile_videos_then_tiktok_side_revoke_disconnects(
     revoke = await browser.post(f"/_tiktok/_control/users/{open_id}/revoke", params={"reason": 1})
     assert revoke.status_code == 200, revoke.text
     assert revoke.json()["webhook"]["status_code"] == 200
+    assert await apply_stored_webhooks(live_server) == 1
 
     account = await read_account(api, account_id)
     for _ in range(int(WAIT_SECONDS / 0.1)):
