@@ -66,15 +66,24 @@ def _move(account: IntegrationAccount, to: AccountStatus) -> None:
     account.status = to
 
 
-def _event_data(account: IntegrationAccount, **extra: Any) -> dict[str, Any]:
-    return {
-        "account_id": str(account.id),
-        "platform": account.platform.value,
-        "status": account.status.value,
-        "external_id": account.external_id,
-        "display_name": account.display_name,
-        **extra,
-    }
+def _emit(
+    session: AsyncSession, type: EventType, account: IntegrationAccount, **extra: Any
+) -> None:
+    """The account's event, describing it as it now is (plus `extra`)."""
+    outbox.emit(
+        session,
+        type,
+        company_id=account.company_id,
+        account_id=account.id,
+        data={
+            "account_id": str(account.id),
+            "platform": account.platform.value,
+            "status": account.status.value,
+            "external_id": account.external_id,
+            "display_name": account.display_name,
+            **extra,
+        },
+    )
 
 
 def connected(
@@ -100,13 +109,7 @@ def connected(
         message=message,
         data=data,
     )
-    outbox.emit(
-        session,
-        EventType.account_connected,
-        company_id=account.company_id,
-        account_id=account.id,
-        data=_event_data(account, scopes=account.scopes),
-    )
+    _emit(session, EventType.account_connected, account, scopes=account.scopes)
 
 
 def disconnected(
@@ -142,13 +145,7 @@ def disconnected(
     extra: dict[str, Any] = {"reason": reason.value}
     if tiktok_reason is not None:
         extra["tiktok_reason"] = tiktok_reason
-    outbox.emit(
-        session,
-        EventType.account_disconnected,
-        company_id=account.company_id,
-        account_id=account.id,
-        data=_event_data(account, **extra),
-    )
+    _emit(session, EventType.account_disconnected, account, **extra)
 
 
 def reauth_required(
@@ -173,13 +170,7 @@ def reauth_required(
         message=message,
         data=data,
     )
-    outbox.emit(
-        session,
-        EventType.account_reauth_required,
-        company_id=account.company_id,
-        account_id=account.id,
-        data=_event_data(account, error_code=error_code),
-    )
+    _emit(session, EventType.account_reauth_required, account, error_code=error_code)
 
 
 def deleted(
@@ -195,12 +186,8 @@ def deleted(
     attached to the account, so it outlives the row."""
     if account.status != AccountStatus.pending and account.status != AccountStatus.disconnected:
         _move(account, AccountStatus.disconnected)
-        outbox.emit(
-            session,
-            EventType.account_disconnected,
-            company_id=account.company_id,
-            account_id=account.id,
-            data=_event_data(account, reason=DisconnectReason.deleted.value),
+        _emit(
+            session, EventType.account_disconnected, account, reason=DisconnectReason.deleted.value
         )
     audit.record(
         session,
@@ -211,10 +198,4 @@ def deleted(
         message=message,
         data=data,
     )
-    outbox.emit(
-        session,
-        EventType.account_deleted,
-        company_id=account.company_id,
-        account_id=account.id,
-        data=_event_data(account),
-    )
+    _emit(session, EventType.account_deleted, account)
