@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.ads = runtime.ads
             app.state.crm_delivery = runtime.crm_delivery
             app.state.webhook_inbox = runtime.webhook_inbox
+            app.state.webhook_handlers = runtime.webhook_handlers
             jobs = start_jobs(runtime) if settings.background_jobs_enabled else None
             try:
                 yield

@@ -8,12 +8,11 @@ from app.events.models import Event
 from app.leads.models import (
     CrmDelivery,
     Lead,
-    LeadWebhookDelivery,
     TikTokAdvertiser,
 )
 from app.oauth.models import ConsumedOAuthState
 from app.profile.models import StatsSnapshot
-from app.webhooks.models import TikTokWebhookEvent
+from app.webhooks.models import InboxEntry, LeadWebhookDelivery, TikTokWebhookEvent
 
 __all__ = [
     "AdvertiserSubscriptionCheck",
@@ -22,6 +21,7 @@ __all__ = [
     "ConsumedOAuthState",
     "CrmDelivery",
     "Event",
+    "InboxEntry",
     "IntegrationAccount",
     "IntegrationLog",
     "Lead",

@@ -38,6 +38,8 @@ from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
 from app.webhooks import jobs as webhook_jobs
+from app.webhooks.models import WebhookSource
+from app.webhooks.service import InboxHandlers
 
 logger = logging.getLogger("app.worker")
 
@@ -53,8 +55,15 @@ class Runtime:
     tokens: TokenManager
     ads: AdsService
     crm_delivery: CrmDeliveryWorker | None
-    # Set by this process's webhook endpoint after a store; wakes its inbox job.
+    # How the inbox applies the rows of sources other packages own (Login Kit's is its own).
+    webhook_handlers: InboxHandlers
+    # Set by this process's webhook endpoints after a store; wakes its inbox job.
     webhook_inbox: webhook_jobs.InboxSignal = field(default_factory=webhook_jobs.InboxSignal)
+
+
+def inbox_handlers(settings: Settings) -> InboxHandlers:
+    """Every inbox source besides Login Kit's, with the package that applies it."""
+    return {WebhookSource.tiktok_leadgen: leads_jobs.inbox_handler(settings)}
 
 
 @asynccontextmanager
@@ -90,6 +99,7 @@ async def open_runtime(settings: Settings, cipher: TokenCipher) -> AsyncIterator
             tokens=tokens,
             ads=ads,
             crm_delivery=crm_delivery,
+            webhook_handlers=inbox_handlers(settings),
         )
     finally:
         # A refresh outlives the request or job that started it: let it store its tokens.
@@ -105,7 +115,9 @@ def background_jobs(runtime: Runtime) -> list[PeriodicJob]:
     settings = runtime.settings
     jobs = [
         token_refresh.job(runtime.sessionmaker, runtime.tokens, settings),
-        webhook_jobs.job(runtime.sessionmaker, settings, runtime.webhook_inbox),
+        webhook_jobs.job(
+            runtime.sessionmaker, settings, runtime.webhook_inbox, runtime.webhook_handlers
+        ),
         leads_jobs.attach_job(runtime.sessionmaker, settings),
     ]
     if runtime.tiktok is not None:

@@ -31,6 +31,7 @@ from app.core.config import Settings
 from app.core.migrations import upgrade_to_head
 from app.main import create_app
 from app.models import Base
+from app.webhooks.jobs import process_new_events
 
 JWT_SECRET = "test-jwt-secret-with-enough-length-0123456789"
 SERVICE_KEY = "svc-key-0123456789abcdef"
@@ -144,10 +145,31 @@ def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
     return maker
 
 
+WEBHOOKS_PATH = "/api/integrations/webhooks/"
+
+
+async def inbox_pass(app: FastAPI) -> int:
+    """One pass of the webhook inbox job over every source: what the in-process job does
+    when a store wakes it (tests run with background jobs off)."""
+    return await process_new_events(app.state.sessionmaker, app.state.webhook_handlers)
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, with each TikTok webhook delivery followed by one inbox pass (see
+    `inbox_pass`): a test sees what the running service shows moments after the 200."""
+
+    async def after_webhook(response: httpx.Response) -> None:
+        request = response.request
+        if request.method == "POST" and request.url.path.startswith(WEBHOOKS_PATH):
+            await inbox_pass(app)
+
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        event_hooks={"response": [after_webhook]},
+    ) as http:
         yield http
 
 

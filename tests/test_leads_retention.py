@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app.core.db import utcnow
 from app.leads.jobs import RAW_DELIVERY_RETENTION, attach_unassigned_leads
-from app.leads.models import LeadWebhookAuth, LeadWebhookDelivery, LeadWebhookStatus
+from app.webhooks.models import LeadWebhookAuth, LeadWebhookDelivery
+from app.webhooks.models import WebhookEventStatus as LeadWebhookStatus
 
 
 async def test_raw_deliveries_older_than_the_retention_are_deleted(

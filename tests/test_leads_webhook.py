@@ -28,13 +28,12 @@ from app.leads.models import (
     DeliveryStatus,
     Lead,
     LeadSource,
-    LeadWebhookAuth,
-    LeadWebhookDelivery,
-    LeadWebhookStatus,
     TikTokAdvertiser,
 )
 from app.leads.parsing import parse_entry
 from app.main import create_app
+from app.webhooks.models import LeadWebhookAuth, LeadWebhookDelivery
+from app.webhooks.models import WebhookEventStatus as LeadWebhookStatus
 from tests.conftest import make_settings
 from tests.test_leads_parsing import DOCUMENTED_ANSWERS, DOCUMENTED_BODY
 

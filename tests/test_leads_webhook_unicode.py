@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.leads.models import LeadWebhookAuth, LeadWebhookDelivery
+from app.webhooks.models import LeadWebhookAuth, LeadWebhookDelivery
 from tests.conftest import make_settings
 from tests.test_leads_webhook import (
     BUSINESS_SECRET,

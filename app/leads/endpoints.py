@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
 from app.api.deps import PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
@@ -175,12 +175,18 @@ _OPENAPI_REQUEST: dict[str, Any] = {
     openapi_extra=_OPENAPI_REQUEST,
 )
 async def receive_lead_webhook(
-    webhook: LeadWebhookDep, session: SessionDep, settings: SettingsDep
+    webhook: LeadWebhookDep, session: SessionDep, settings: SettingsDep, request: Request
 ) -> LeadWebhookAck:
-    return await service.receive_webhook(
+    receipt = await service.receive_webhook(
         session,
         webhook.body,
         webhook.auth_method,
         settings,
         signature_form=webhook.signature_form,
     )
+    if receipt.pending:
+        # Committed first: the session dependency commits before the answer is sent, and
+        # the woken job's claim waits for this write transaction.
+        await session.commit()
+        request.app.state.webhook_inbox.notify()
+    return receipt.ack

@@ -12,6 +12,8 @@ from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.core.jobs import PeriodicJob
 from app.leads import repository, service
+from app.webhooks.models import InboxEntry
+from app.webhooks.service import InboxHandler
 
 BATCH_SIZE = 100
 # Raw bodies are an audit trail only: each lead keeps its own entry in `raw`.
@@ -35,6 +37,15 @@ async def attach_unassigned_leads(
             session, utcnow() - RAW_DELIVERY_RETENTION
         )
     return attached
+
+
+def inbox_handler(settings: Settings) -> InboxHandler:
+    """How the webhook inbox applies a lead webhook delivery: announce its new leads."""
+
+    async def apply(session: AsyncSession, delivery: InboxEntry) -> None:
+        await service.announce_delivery(session, delivery, settings)
+
+    return apply
 
 
 def attach_job(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> PeriodicJob:

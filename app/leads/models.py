@@ -1,4 +1,5 @@
-"""Lead tables: advertisers (who owns which leads), leads, raw lead webhooks, CRM outbox.
+"""Lead tables: advertisers (who owns which leads), leads, CRM outbox. Raw lead webhooks
+are rows of the webhook inbox (app.webhooks.models.LeadWebhookDelivery).
 
 Every id TikTok sends is a string here: they are 19-digit integers that a float (and so a
 JavaScript client) would corrupt.
@@ -25,25 +26,6 @@ LABEL_LENGTH = 255
 class LeadSource(enum.StrEnum):
     webhook = "webhook"
     backfill = "backfill"
-
-
-class LeadWebhookAuth(enum.StrEnum):
-    open_signature = "open_signature"  # X-Open-Signature: hex HMAC-SHA256 of the body
-    tiktok_signature = "tiktok_signature"  # TikTok-Signature: t=,s= with the business secret
-    url_token = "url_token"  # noqa: S105 - ?token= in the callback URL
-
-
-class LeadSignatureForm(enum.StrEnum):
-    """Which bytes a valid signature covered (TIKTOK_API.md §5); null for the URL token."""
-
-    raw = "raw"  # the body exactly as received
-    unicode_escaped = "unicode_escaped"  # the body with non-ASCII characters as \uXXXX
-
-
-class LeadWebhookStatus(enum.StrEnum):
-    processed = "processed"  # its leads are stored
-    ignored = "ignored"  # `object` is not a lead; acknowledged
-    rejected = "rejected"  # authenticated but unusable; kept with the reason, acknowledged
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -103,24 +85,8 @@ class Lead(IdMixin, TimestampMixin, Base):
     answers: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     raw: Mapped[dict[str, Any]]
     source: Mapped[LeadSource] = mapped_column(str_enum(LeadSource, 16))
-
-
-class LeadWebhookDelivery(IdMixin, Base):
-    """Every authenticated lead webhook POST, stored raw in the transaction of its leads."""
-
-    __tablename__ = "tiktok_lead_webhook_deliveries"
-    __table_args__ = (Index("ix_tiktok_lead_webhook_deliveries_received", "received_at"),)
-
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    body: Mapped[str] = mapped_column(Text)
-    auth_method: Mapped[LeadWebhookAuth] = mapped_column(str_enum(LeadWebhookAuth, 32))
-    signature_form: Mapped[LeadSignatureForm | None] = mapped_column(
-        str_enum(LeadSignatureForm, 16)
-    )
-    status: Mapped[LeadWebhookStatus] = mapped_column(str_enum(LeadWebhookStatus, 16))
-    reason: Mapped[str | None] = mapped_column(Text)
-    entry_count: Mapped[int] = mapped_column(default=0)
-    new_lead_count: Mapped[int] = mapped_column(default=0)
+    # The lead webhook delivery (inbox row) that first stored it; its inbox pass announces it.
+    webhook_event_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class CrmDelivery(IdMixin, Base):

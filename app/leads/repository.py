@@ -21,9 +21,9 @@ from app.leads.models import (
     CrmDelivery,
     DeliveryStatus,
     Lead,
-    LeadWebhookDelivery,
     TikTokAdvertiser,
 )
+from app.webhooks.models import LeadWebhookDelivery, WebhookEventStatus, WebhookSource
 
 # Rows per multi-row INSERT: ~30 columns each stays far below SQLite's 32,766 and
 # PostgreSQL's 32,767 bound parameters.
@@ -91,6 +91,14 @@ async def assign_unassigned(
         .returning(Lead.id)
     )
     return list((await session.scalars(statement)).all())
+
+
+async def owned_leads_of_delivery(session: AsyncSession, webhook_event_id: uuid.UUID) -> list[Lead]:
+    """Internal: the leads a lead webhook delivery stored first that belong to a company."""
+    query = select(Lead).where(
+        Lead.webhook_event_id == webhook_event_id, Lead.company_id.is_not(None)
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def leads_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Lead]:
@@ -232,6 +240,11 @@ async def lock_attempt(
 
 async def delete_webhook_deliveries_before(session: AsyncSession, before: datetime) -> int:
     """Forget raw lead webhook bodies received before `before` (the leads keep their entry)."""
-    statement = delete(LeadWebhookDelivery).where(LeadWebhookDelivery.received_at < before)
+    statement = delete(LeadWebhookDelivery).where(
+        LeadWebhookDelivery.source == WebhookSource.tiktok_leadgen,
+        LeadWebhookDelivery.received_at < before,
+        # A row still waiting for its inbox pass keeps its leads' announcement pending.
+        LeadWebhookDelivery.status != WebhookEventStatus.received,
+    )
     result = cast("CursorResult[Any]", await session.execute(statement))
     return result.rowcount

@@ -28,14 +28,18 @@ from app.leads.models import (
     CrmDelivery,
     DeliveryStatus,
     Lead,
-    LeadSignatureForm,
     LeadSource,
-    LeadWebhookAuth,
-    LeadWebhookDelivery,
-    LeadWebhookStatus,
 )
 from app.leads.parsing import MalformedDelivery, ParsedLead, parse_delivery
 from app.leads.schemas import LeadOut, LeadWebhookAck
+from app.webhooks import service as webhook_inbox
+from app.webhooks.models import (
+    InboxEntry,
+    LeadSignatureForm,
+    LeadWebhookAuth,
+    WebhookEventStatus,
+    WebhookSource,
+)
 
 logger = logging.getLogger("app.leads")
 
@@ -61,6 +65,7 @@ class DeliveryNotDead(Conflict):
 class IngestResult:
     new_ids: list[uuid.UUID] = field(default_factory=list)
     duplicates: int = 0
+    owned: int = 0  # new leads that belong to a company (announced, or to be)
 
 
 def lead_event(
@@ -125,7 +130,11 @@ def _delivery_row(
 
 
 def _lead_row(
-    lead: ParsedLead, source: LeadSource, company_id: str | None, now: datetime
+    lead: ParsedLead,
+    source: LeadSource,
+    company_id: str | None,
+    now: datetime,
+    webhook_event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     a = lead.attribution
     return {
@@ -152,17 +161,28 @@ def _lead_row(
         "answers": lead.answers,
         "raw": lead.raw,
         "source": source,
+        "webhook_event_id": webhook_event_id,
         "created_at": now,
         "updated_at": now,
     }
 
 
 async def ingest(
-    session: AsyncSession, leads: list[ParsedLead], *, source: LeadSource, settings: Settings
+    session: AsyncSession,
+    leads: list[ParsedLead],
+    *,
+    source: LeadSource,
+    settings: Settings,
+    webhook_event_id: uuid.UUID | None = None,
 ) -> IngestResult:
-    """Store the leads not stored yet (by TikTok lead id) and enqueue a CRM delivery for each
-    new lead that has a company, when a CRM URL is configured. Safe under concurrency: two
-    transactions ingesting the same leads store them once and enqueue them once."""
+    """Store the leads not stored yet (by TikTok lead id) and announce each new lead that
+    has a company (`lead.created`, and a CRM delivery when a CRM URL is configured). Safe
+    under concurrency: two transactions ingesting the same leads store them once and
+    announce them once.
+
+    With `webhook_event_id` (a lead webhook's inbox row) the new leads are marked with it
+    and announced later, by that row's inbox pass (`announce_delivery`), so the webhook is
+    answered after the lead rows alone are written."""
     now = utcnow()
     unique: dict[str, ParsedLead] = {}
     for lead in leads:
@@ -172,18 +192,27 @@ async def ingest(
     ]
     companies = await repository.owners(session, advertisers)
     rows = {
-        lead_id: _lead_row(lead, source, companies.get(lead.attribution.advertiser_id or ""), now)
+        lead_id: _lead_row(
+            lead,
+            source,
+            companies.get(lead.attribution.advertiser_id or ""),
+            now,
+            webhook_event_id,
+        )
         for lead_id, lead in unique.items()
     }
     inserted = await repository.insert_new_leads(session, list(rows.values()))
     owned = [
-        Lead(**rows[tiktok_lead_id])
+        rows[tiktok_lead_id]
         for _, tiktok_lead_id in inserted
         if rows[tiktok_lead_id]["company_id"] is not None
     ]
-    await _announce(session, owned, now, settings)
+    if webhook_event_id is None:
+        await _announce(session, [Lead(**row) for row in owned], now, settings)
     return IngestResult(
-        new_ids=[row_id for row_id, _ in inserted], duplicates=len(leads) - len(inserted)
+        new_ids=[row_id for row_id, _ in inserted],
+        duplicates=len(leads) - len(inserted),
+        owned=len(owned),
     )
 
 
@@ -209,6 +238,13 @@ async def attach_unassigned(
     return len(attached)
 
 
+@dataclass(frozen=True, slots=True)
+class LeadWebhookReceipt:
+    ack: LeadWebhookAck
+    # The delivery's inbox row waits for its pass (new leads to announce): wake the job.
+    pending: bool = False
+
+
 async def receive_webhook(
     session: AsyncSession,
     body: bytes,
@@ -216,43 +252,76 @@ async def receive_webhook(
     settings: Settings,
     *,
     signature_form: LeadSignatureForm | None = None,
-) -> LeadWebhookAck:
-    """Store an authenticated lead webhook and its leads, in the caller's transaction;
-    `signature_form` says which bytes its signature covered (None for the URL token)."""
-    delivery = LeadWebhookDelivery(
-        id=uuid.uuid4(),
-        received_at=utcnow(),
-        body=storable_text(body),
-        auth_method=auth_method,
-        signature_form=signature_form,
-        status=LeadWebhookStatus.rejected,
-    )
-    session.add(delivery)
+) -> LeadWebhookReceipt:
+    """Store an authenticated lead webhook (one inbox row) and its new leads, in the
+    caller's short transaction; `signature_form` says which bytes its signature covered
+    (None for the URL token). The new leads' `lead.created` events and CRM deliveries are
+    written by the row's inbox pass (`announce_delivery`), not before the answer."""
+    delivery_id = uuid.uuid4()
+    row: dict[str, Any] = {
+        "id": delivery_id,
+        "source": WebhookSource.tiktok_leadgen,
+        "dedupe_key": delivery_id.hex,
+        "received_at": utcnow(),
+        "body": storable_text(body),
+        "auth_method": auth_method,
+        "signature_form": signature_form,
+        "attempts": 0,
+        "entry_count": 0,
+        "new_lead_count": 0,
+    }
     try:
         parsed = parse_delivery(body)
     except MalformedDelivery as exc:
-        delivery.reason = str(exc)
-        logger.warning(
-            "lead webhook rejected", extra={"delivery_id": str(delivery.id), "reason": str(exc)}
+        await webhook_inbox.store(
+            session, **row, status=WebhookEventStatus.rejected, reason=str(exc)
         )
-        return LeadWebhookAck(status="rejected", reason=str(exc))
+        logger.warning(
+            "lead webhook rejected", extra={"delivery_id": str(delivery_id), "reason": str(exc)}
+        )
+        return LeadWebhookReceipt(LeadWebhookAck(status="rejected", reason=str(exc)))
     if parsed.kind == "ignored":
-        delivery.status = LeadWebhookStatus.ignored
-        delivery.reason = parsed.reason
-        return LeadWebhookAck(status="ignored", reason=parsed.reason)
-    result = await ingest(session, parsed.leads, source=LeadSource.webhook, settings=settings)
-    delivery.status = LeadWebhookStatus.processed
-    delivery.reason = parsed.reason
-    delivery.entry_count = parsed.entry_count
-    delivery.new_lead_count = len(result.new_ids)
+        await webhook_inbox.store(
+            session, **row, status=WebhookEventStatus.ignored, reason=parsed.reason
+        )
+        return LeadWebhookReceipt(LeadWebhookAck(status="ignored", reason=parsed.reason))
+    result = await ingest(
+        session,
+        parsed.leads,
+        source=LeadSource.webhook,
+        settings=settings,
+        webhook_event_id=delivery_id,
+    )
+    # Nothing to announce (duplicates, or leads of an advertiser no company has connected
+    # yet: the attach job announces those): the row is settled now.
+    pending = result.owned > 0
+    row.update(
+        status=WebhookEventStatus.received if pending else WebhookEventStatus.processed,
+        processed_at=None if pending else row["received_at"],
+        reason=parsed.reason,
+        entry_count=parsed.entry_count,
+        new_lead_count=len(result.new_ids),
+    )
+    await webhook_inbox.store(session, **row)
     if parsed.skipped:
         logger.warning(
             "lead webhook entries skipped",
-            extra={"delivery_id": str(delivery.id), "reason": parsed.reason},
+            extra={"delivery_id": str(delivery_id), "reason": parsed.reason},
         )
-    return LeadWebhookAck(
+    ack = LeadWebhookAck(
         status="accepted", entries=parsed.entry_count, new=len(result.new_ids), reason=parsed.reason
     )
+    return LeadWebhookReceipt(ack, pending=pending)
+
+
+async def announce_delivery(
+    session: AsyncSession, delivery: InboxEntry, settings: Settings
+) -> None:
+    """The inbox pass of a lead webhook delivery: announce the new leads it stored that
+    belong to a company. Runs once per delivery (the inbox settles the row in this
+    transaction); a lead is announced once (its CRM delivery is unique per lead)."""
+    leads = await repository.owned_leads_of_delivery(session, delivery.id)
+    await _announce(session, leads, utcnow(), settings)
 
 
 async def get_lead(session: AsyncSession, principal: Principal, lead_id: uuid.UUID) -> Lead:

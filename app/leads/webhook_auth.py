@@ -31,7 +31,7 @@ from fastapi import Depends, Request
 from app.api.deps import SettingsDep
 from app.core.config import Settings
 from app.core.errors import AppError
-from app.leads.models import LeadSignatureForm, LeadWebhookAuth
+from app.webhooks.models import LeadSignatureForm, LeadWebhookAuth
 from app.webhooks.signature import (
     SIGNATURE_HEADER,
     WebhookUnauthorized,

@@ -1,5 +1,5 @@
-"""The inbox job (`webhook_sweep`): applies stored webhook events in batches, retries the
-ones that failed, and forgets settled events once TikTok can no longer retry them.
+"""The inbox job (`webhook_sweep`): applies stored webhook rows (every source) in batches,
+retries the ones that failed, and forgets settled events once TikTok can no longer retry them.
 
 It runs wherever background jobs run (in-process with `python -m app serve`, and in
 `python -m app worker`). Each pass waits for `InboxSignal` — set by the webhook endpoint of
@@ -54,25 +54,31 @@ class InboxSignal:
         self._event.clear()
 
 
-async def process_new_events(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """Apply every event stored and not yet tried, batch after batch; how many were applied."""
+async def process_new_events(
+    sessionmaker: async_sessionmaker[AsyncSession], handlers: service.InboxHandlers | None = None
+) -> int:
+    """Apply every row stored and not yet tried (Login Kit's, and those of the sources in
+    `handlers`), batch after batch; how many were applied."""
     processed = 0
     while True:
-        batch = await service.process_pending(sessionmaker, retries=False)
+        batch = await service.process_pending(sessionmaker, handlers, retries=False)
         processed += batch.processed
         if batch.claimed < BATCH_SIZE:
             return processed
 
 
 async def sweep_webhook_events(
-    sessionmaker: async_sessionmaker[AsyncSession], *, grace: timedelta = GRACE
+    sessionmaker: async_sessionmaker[AsyncSession],
+    handlers: service.InboxHandlers | None = None,
+    *,
+    grace: timedelta = GRACE,
 ) -> int:
     """One sweep: every event still waiting since before `grace` ago (retries included),
     then the retention; returns how many events it processed."""
     now = utcnow()
     processed = 0
     while True:
-        batch = await service.process_pending(sessionmaker, before=now - grace)
+        batch = await service.process_pending(sessionmaker, handlers, before=now - grace)
         processed += batch.processed
         if batch.claimed < BATCH_SIZE:
             break
@@ -85,6 +91,7 @@ def job(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     signal: InboxSignal | None = None,
+    handlers: service.InboxHandlers | None = None,
 ) -> PeriodicJob:
     signal = signal or InboxSignal()
     last_sweep = -math.inf
@@ -93,10 +100,10 @@ def job(
         nonlocal last_sweep
         # Waiting first: a pass that fails (database down) is not retried in a tight loop.
         await signal.wait(settings.webhook_poll_interval_seconds, gather=GATHER_SECONDS)
-        processed = await process_new_events(sessionmaker)
+        processed = await process_new_events(sessionmaker, handlers)
         if time.monotonic() - last_sweep >= settings.tiktok_webhook_sweep_interval_seconds:
             last_sweep = time.monotonic()
-            processed += await sweep_webhook_events(sessionmaker, grace=timedelta(0))
+            processed += await sweep_webhook_events(sessionmaker, handlers, grace=timedelta(0))
         return processed
 
     # No sleep between passes: `run_once` waits for the signal or the poll interval itself.

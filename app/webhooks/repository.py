@@ -20,10 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.accounts.models import IntegrationAccount, Platform
 from app.core.sql import locked
-from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
+from app.webhooks.models import InboxEntry, WebhookEventStatus, WebhookSource
 
-SETTLED = (WebhookEventStatus.processed, WebhookEventStatus.rejected, WebhookEventStatus.failed)
-_events = cast(Table, TikTokWebhookEvent.__table__)
+SETTLED = (
+    WebhookEventStatus.processed,
+    WebhookEventStatus.ignored,
+    WebhookEventStatus.rejected,
+    WebhookEventStatus.failed,
+)
+_events = cast(Table, InboxEntry.__table__)
 
 
 def _insert(executor: AsyncSession | AsyncConnection) -> Any:
@@ -34,7 +39,9 @@ def _insert(executor: AsyncSession | AsyncConnection) -> Any:
 
 
 async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) -> uuid.UUID | None:
-    """Store an event unless one with its dedupe key exists: its id, or None if a duplicate.
+    """Store an inbox row unless one with its dedupe key exists: its id, or None if a
+    duplicate. `values` name its columns (`source` defaults to Login Kit's, `id` to a new
+    one).
 
     One Core statement (no unit of work). `ON CONFLICT DO NOTHING` makes concurrent
     deliveries of one event store it once: on PostgreSQL the second insert waits for the
@@ -42,7 +49,7 @@ async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) ->
     """
     statement = (
         _insert(executor)
-        .values(id=uuid.uuid4(), attempts=0, **values)
+        .values(**{"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok, **values})
         .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
         .returning(_events.c.id)
     )
@@ -54,28 +61,30 @@ async def claim(
     session: AsyncSession,
     limit: int,
     *,
+    sources: Sequence[WebhookSource],
     retries: bool = True,
     before: datetime | None = None,
     event_id: uuid.UUID | None = None,
-) -> list[TikTokWebhookEvent]:
-    """Up to `limit` events waiting for processing that no other processor holds, oldest
-    first, locked until the transaction ends.
+) -> list[InboxEntry]:
+    """Up to `limit` inbox rows of these sources waiting for processing that no other
+    processor holds, oldest first, locked until the transaction ends (each loaded as its
+    source's class).
 
     `retries=False` leaves out events that already failed once (the sweeper retries them at
     its own pace). PostgreSQL: row locks with `SKIP LOCKED` (another processor's rows are left
     out) and the status check (already processed → not claimed). SQLite: the `BEGIN
     IMMEDIATE` write transaction serializes processors, so the status check alone suffices.
     """
-    query = select(TikTokWebhookEvent).where(
-        TikTokWebhookEvent.status == WebhookEventStatus.received
+    query = select(InboxEntry).where(
+        InboxEntry.status == WebhookEventStatus.received, InboxEntry.source.in_(sources)
     )
     if not retries:
-        query = query.where(TikTokWebhookEvent.attempts == 0)
+        query = query.where(InboxEntry.attempts == 0)
     if before is not None:
-        query = query.where(TikTokWebhookEvent.received_at < before)
+        query = query.where(InboxEntry.received_at < before)
     if event_id is not None:
-        query = query.where(TikTokWebhookEvent.id == event_id)
-    query = query.order_by(TikTokWebhookEvent.received_at).limit(limit)
+        query = query.where(InboxEntry.id == event_id)
+    query = query.order_by(InboxEntry.received_at).limit(limit)
     return list((await session.scalars(locked(query, skip_locked=True))).all())
 
 
@@ -116,9 +125,8 @@ async def count_failure(
 
 
 async def delete_settled_before(session: AsyncSession, before: datetime) -> int:
-    statement = delete(TikTokWebhookEvent).where(
-        TikTokWebhookEvent.status.in_(SETTLED), TikTokWebhookEvent.received_at < before
-    )
+    """Forget settled inbox rows (every source) received before `before`."""
+    statement = delete(_events).where(_events.c.status.in_(SETTLED), _events.c.received_at < before)
     result = cast("CursorResult[Any]", await session.execute(statement))
     return result.rowcount
 

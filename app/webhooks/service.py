@@ -1,10 +1,13 @@
 """The rules for TikTok webhooks: store each distinct event once, then apply it once.
 
-The webhook inbox. `receive` stores a verified delivery with one `INSERT … ON CONFLICT DO
-NOTHING` in the request's short transaction, so the event is committed before TikTok gets
-its 200, and does nothing else. `process_pending` runs in the inbox job (`app.webhooks.jobs`):
-it claims a batch of stored events, applies each in a savepoint and marks the applied ones
-processed in the same transaction as their effects, so an event is never applied twice; one
+The webhook inbox holds both of TikTok's webhook families (`WebhookSource`). `receive`
+stores a verified Login Kit delivery with one `INSERT … ON CONFLICT DO NOTHING` in the
+request's short transaction, so the event is committed before TikTok gets its 200, and does
+nothing else; lead webhooks are stored by their own route (`app.leads`) through `store`.
+`process_pending` runs in the inbox job (`app.webhooks.jobs`): it claims a batch of stored
+rows, applies each with its source's handler (Login Kit's is here; other packages hand theirs
+in as `InboxHandlers`, so this package imports none of them), and marks the applied ones
+processed in the same transaction as their effects, so a row is never applied twice; one
 that failed has the failure counted and stays `received` for the sweeper (then `failed`).
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -27,7 +31,7 @@ from app.core.sql import storable_text
 from app.tokens.store import wipe_tokens
 from app.webhooks import repository
 from app.webhooks.envelope import MalformedEvent, TikTokEvent, parse_event, raw_dedupe_key
-from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
+from app.webhooks.models import InboxEntry, TikTokWebhookEvent, WebhookEventStatus, WebhookSource
 from app.webhooks.signature import SignedWebhook
 
 logger = logging.getLogger("app.webhooks")
@@ -61,6 +65,17 @@ EVENT_MESSAGES = {
 # Events that mean something went wrong for the user; the rest are informational.
 WARNING_EVENTS = {"video.upload.failed", "post.publish.failed"}
 MAX_LOG_EVENT_LENGTH = 64
+
+
+# Applies one claimed inbox row of a source, in the pass's transaction.
+InboxHandler = Callable[[AsyncSession, InboxEntry], Awaitable[None]]
+InboxHandlers = Mapping[WebhookSource, InboxHandler]
+
+
+async def store(executor: AsyncSession | AsyncConnection, **values: Any) -> uuid.UUID | None:
+    """Store an inbox row (columns as keywords) with one `INSERT … ON CONFLICT DO NOTHING`:
+    its id, or None when a row with its dedupe key exists."""
+    return await repository.insert_new(executor, **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +146,7 @@ def _receipt(stored: uuid.UUID | None, rejected: str | None) -> Receipt:
 
 async def process_pending(
     sessionmaker: async_sessionmaker[AsyncSession],
+    handlers: InboxHandlers | None = None,
     *,
     limit: int = BATCH_SIZE,
     retries: bool = True,
@@ -144,27 +160,46 @@ async def process_pending(
     failing one is rolled back alone and its failure counted (it stays `received` until
     MAX_ATTEMPTS, then becomes `failed`), the others commit.
     """
-    claim = {"limit": limit, "retries": retries, "before": before, "event_id": event_id}
+    handlers = handlers or {}
+    claim = {
+        "limit": limit,
+        "retries": retries,
+        "before": before,
+        "event_id": event_id,
+        # Only the sources this pass can apply: a row is never claimed to be failed.
+        "sources": sorted({WebhookSource.tiktok, *handlers}),
+    }
     try:
-        return await _process_batch(sessionmaker, claim, isolated=False)
+        return await _process_batch(sessionmaker, claim, handlers, isolated=False)
     except Exception:
-        return await _process_batch(sessionmaker, claim, isolated=True)
+        return await _process_batch(sessionmaker, claim, handlers, isolated=True)
+
+
+async def _dispatch(session: AsyncSession, stored: InboxEntry, handlers: InboxHandlers) -> None:
+    if isinstance(stored, TikTokWebhookEvent):
+        await _apply(session, stored)
+    else:
+        await handlers[stored.source](session, stored)
 
 
 async def _process_batch(
-    sessionmaker: async_sessionmaker[AsyncSession], claim: dict[str, Any], *, isolated: bool
+    sessionmaker: async_sessionmaker[AsyncSession],
+    claim: dict[str, Any],
+    handlers: InboxHandlers,
+    *,
+    isolated: bool,
 ) -> Batch:
     processed: list[uuid.UUID] = []
     async with session_scope(sessionmaker) as session:
         claimed = await repository.claim(session, **claim)
         for stored in claimed:
             if not isolated:
-                await _apply(session, stored)
+                await _dispatch(session, stored, handlers)
                 processed.append(stored.id)
                 continue
             try:
                 async with session.begin_nested():
-                    await _apply(session, stored)
+                    await _dispatch(session, stored, handlers)
             except Exception as exc:
                 logger.exception(
                     "tiktok webhook processing failed", extra={"event_id": str(stored.id)}
@@ -183,9 +218,13 @@ async def _process_batch(
     return Batch(claimed=len(claimed), processed=len(processed))
 
 
-async def process(sessionmaker: async_sessionmaker[AsyncSession], event_id: uuid.UUID) -> bool:
+async def process(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    event_id: uuid.UUID,
+    handlers: InboxHandlers | None = None,
+) -> bool:
     """Process one stored event if nobody has; True when this call processed it."""
-    batch = await process_pending(sessionmaker, limit=1, event_id=event_id)
+    batch = await process_pending(sessionmaker, handlers, limit=1, event_id=event_id)
     return batch.processed == 1
 
 

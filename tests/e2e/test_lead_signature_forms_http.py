@@ -52,7 +52,8 @@ async def test_leads_signed_over_the_unicode_escaped_payload_are_accepted_and_re
 
         leads = {lead["tiktok_lead_id"]: lead for lead in await _leads(api)}
         assert {lead_id: leads[lead_id]["name"] for lead_id in submitted} == submitted
-        rows = (await stored_rows(server.settings))["tiktok_lead_webhook_deliveries"]
+        inbox = (await stored_rows(server.settings))["tiktok_webhook_events"]
+        rows = [row for row in inbox if row["source"] == "tiktok_leadgen"]
         recorded = sorted(
             (row["auth_method"], row["signature_form"]) for row in rows if row["new_lead_count"]
         )
