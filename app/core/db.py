@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -230,6 +231,21 @@ async def session_scope(
             await session.rollback()
             raise
         await session.commit()
+
+
+@asynccontextmanager
+async def single_write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for one self-contained write statement (an inbox store), committed
+    when the block ends. On PostgreSQL the statement runs in autocommit, its own
+    transaction: one round trip instead of BEGIN, statement, COMMIT. On SQLite it runs in a
+    `BEGIN IMMEDIATE` transaction, as every write does."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
+            return
+        async with connection.begin():
+            yield connection
 
 
 @asynccontextmanager
