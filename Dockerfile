@@ -9,6 +9,8 @@ RUN /venv/bin/pip install --require-hashes -r /tmp/base.lock
 # Runtime stage: the virtualenv and the code, run as an unprivileged user.
 FROM python:3.12-slim
 ENV PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 APP_ENV=production PORT=8000
+# uvicorn trusts X-Forwarded-* from the proxy in front.
+ENV FORWARDED_ALLOW_IPS="*"
 RUN useradd --create-home --uid 10001 app
 WORKDIR /srv
 COPY --from=build /venv /venv
@@ -19,5 +21,6 @@ RUN mkdir -p /srv/data && chown app:app /srv/data
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
-# Migrations first (idempotent), then uvicorn trusting X-Forwarded-* from the proxy.
-CMD ["sh", "-c", "python -m app migrate && exec uvicorn app.main:serve_app --factory --host 0.0.0.0 --port ${PORT} --proxy-headers --forwarded-allow-ips='*' --no-access-log"]
+# Migrations first (idempotent), then the API on PORT; `python -m app serve` runs uvicorn with
+# proxy headers and the service's JSON logs from its first line.
+CMD ["sh", "-c", "python -m app migrate && exec python -m app serve --host 0.0.0.0"]

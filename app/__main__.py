@@ -1,80 +1,229 @@
-"""Command line: `python -m app token|serve|worker|migrate|rotate-keys|deliver|openapi`."""
+"""Command line: `python -m app token|serve|worker|migrate|rotate-keys|deliver|openapi`.
+
+Typer for the commands (help, `--version`, typed options); rich for progress bars, drawn
+only when stderr is a terminal: piped or logged, a command prints one plain line instead.
+Commands that run the service log JSON lines like the service (`app.core.logging`); their
+own messages to the operator are plain text, results on stdout and problems on stderr.
+"""
 
 from __future__ import annotations
 
-import argparse
+import asyncio
 import json
 import os
 import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app import __version__
 from app.core.config import Settings
 
+PROG = "python -m app"
+cli = typer.Typer(
+    name=PROG,
+    help="TikTok integration service.",
+    add_completion=False,
+    no_args_is_help=True,
+    # Rich tracebacks print local variables, and locals may hold secrets.
+    pretty_exceptions_enable=False,
+)
 
-def _token(args: argparse.Namespace) -> int:
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"tiktok-integration {__version__}")
+        raise typer.Exit
+
+
+@cli.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """TikTok integration service."""
+
+
+def _logging(settings: Settings) -> None:
+    from app.core.logging import configure_logging
+
+    configure_logging(settings.log_level, secrets=settings.secret_values)
+
+
+@contextmanager
+def progress(description: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A `progress(done, total)` callback: a bar on a terminal, else one line at the end."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        last = (0, 0)
+
+        def remember(done: int, total: int) -> None:
+            nonlocal last
+            last = (done, total)
+
+        yield remember
+        print(f"{description}: {last[0]}/{last[1]} {unit}", file=sys.stderr)
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@cli.command()
+def token(
+    company: Annotated[str, typer.Option(help="Company id claim.")],
+    user: Annotated[str, typer.Option(help="User id (sub claim).")] = "dev-user",
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a development CRM token (never in production)."""
     from app.core.security import mint_dev_token
 
     settings = Settings()
     if settings.is_production:
         print("refusing: development tokens are not available in production", file=sys.stderr)
-        return 2
-    print(mint_dev_token(settings, args.company, args.user, args.ttl))
-    return 0
+        raise typer.Exit(2)
+    print(mint_dev_token(settings, company, user, ttl))
 
 
-def _serve(args: argparse.Namespace) -> int:
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option(help="Port; defaults to PORT (8000).", show_default=False)
+    ] = None,
+) -> None:
+    """Serve the API with uvicorn, and the background jobs unless BACKGROUND_JOBS_ENABLED=false."""
     import uvicorn
 
+    if port is not None:
+        # The app reads its settings again: API_BASE_URL, when unset, follows PORT.
+        os.environ["PORT"] = str(port)
     settings = Settings()
-    port = args.port or settings.port
-    if "api_base_url" not in settings.model_fields_set:
-        # OAuth redirects and the emulator's URLs must name the port actually served.
-        os.environ["API_BASE_URL"] = f"http://localhost:{port}"
+    # Before uvicorn's first line, so its lines are our JSON too (log_config=None: uvicorn
+    # configures no logging of its own; our access line replaces uvicorn's).
+    _logging(settings)
     # On SIGTERM uvicorn shuts down gracefully, restores the handler it found and raises the
     # signal again: with this handler, a clean stop exits 0 instead of "killed by SIGTERM".
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "app.main:serve_app",
         factory=True,
-        host=args.host,
-        port=port,
+        host=host,
+        port=settings.port,
         proxy_headers=True,
         log_config=None,
+        access_log=False,
     )
-    return 0
 
 
-def _worker(_: argparse.Namespace) -> int:
-    import asyncio
-
+@cli.command()
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve this process's /metrics (jobs, TikTok calls, token refreshes, the "
+            "process) on this port.",
+            show_default=False,
+        ),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface of --metrics-port.")] = "0.0.0.0",  # noqa: S104
+) -> None:
+    """Run every background job (refresh, webhooks, leads, CRM delivery), no HTTP."""
     from app.core.crypto import TokenCipher
-    from app.core.logging import configure_logging
+    from app.core.metrics import serve_process_metrics
     from app.main import uses_emulator, with_emulator
     from app.runtime import run_worker
 
     settings = Settings()
-    configure_logging(settings.log_level, secrets=settings.secret_values)
+    _logging(settings)
+    if metrics_port is not None:
+        serve_process_metrics(metrics_host, metrics_port)
     if uses_emulator(settings):
         # Development: TikTok is the emulator the API process serves at API_BASE_URL.
         settings = with_emulator(settings)
     cipher = TokenCipher(settings.integration_encryption_key.get_secret_value())
-    return asyncio.run(run_worker(settings, cipher))
+    raise typer.Exit(asyncio.run(run_worker(settings, cipher)))
 
 
-def _migrate(_: argparse.Namespace) -> int:
-    from app.core.migrations import upgrade_to_head
+def _database(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
 
-    upgrade_to_head(Settings().database_url)
-    return 0
+    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-def _rotate_keys(_: argparse.Namespace) -> int:
-    import asyncio
+@cli.command()
+def migrate(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Apply nothing: exit 0 when the database is at head, 1 when migrations are "
+            "pending, 2 when the database cannot be read.",
+        ),
+    ] = False,
+) -> None:
+    """Apply the database migrations (or, with --check, tell whether any are pending)."""
+    import logging
 
+    from app.core.migrations import migration_status, upgrade_to_head
+
+    settings = Settings()
+    _logging(settings)
+    if not check:
+        # Held at WARNING in the service (readiness probes open a migration context); here
+        # its "Running upgrade" lines are the point.
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+        upgrade_to_head(settings.database_url)
+        return
+    try:
+        status = asyncio.run(migration_status(settings))
+    except Exception as exc:
+        print(
+            f"cannot read the migration state of {_database(settings)} ({type(exc).__name__})",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2) from None
+    if status.at_head:
+        print(f"database at head ({', '.join(status.heads)})")
+        return
+    current = ", ".join(status.current) or "none (never migrated)"
+    if status.unknown:
+        print(
+            f"the database is at revision {', '.join(status.unknown)}, which these migrations "
+            f"do not know (head {', '.join(status.heads)}): a newer release migrated it?",
+            file=sys.stderr,
+        )
+    else:
+        pending = "".join(f"  {migration}\n" for migration in status.pending)
+        print(
+            f"{len(status.pending)} migration(s) pending (database at {current}, head "
+            f"{', '.join(status.heads)}):\n{pending}Run `{PROG} migrate`.",
+            file=sys.stderr,
+        )
+    raise typer.Exit(1)
+
+
+@cli.command()
+def rotate_keys() -> None:
+    """Re-encrypt every stored token under the first INTEGRATION_ENCRYPTION_KEY."""
     from app.core.crypto import TokenCipher
     from app.core.db import create_engine, create_sessionmaker
-    from app.tokens.rotation import progress_bar, rotate_keys
+    from app.tokens.rotation import rotate_keys as rotate
 
     settings = Settings()
 
@@ -82,7 +231,8 @@ def _rotate_keys(_: argparse.Namespace) -> int:
         engine = create_engine(settings)
         try:
             cipher = TokenCipher(settings.integration_encryption_key.get_secret_value())
-            report = await rotate_keys(create_sessionmaker(engine), cipher, progress_bar)
+            with progress("re-encrypting tokens", "accounts") as step:
+                report = await rotate(create_sessionmaker(engine), cipher, step)
         finally:
             await engine.dispose()
         print(f"re-encrypted {report.rotated} of {report.total} accounts under the current key")
@@ -94,72 +244,42 @@ def _rotate_keys(_: argparse.Namespace) -> int:
             return 1
         return 0
 
-    return asyncio.run(run())
+    raise typer.Exit(asyncio.run(run()))
 
 
-def _deliver(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from app.core.logging import configure_logging
-    from app.leads.delivery import run_worker
+@cli.command()
+def deliver(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now, then exit.")
+    ] = False,
+) -> None:
+    """Push stored events to the CRM until stopped (SIGTERM/SIGINT)."""
+    from app.events.delivery import run_worker
 
     settings = Settings()
-    configure_logging(settings.log_level, secrets=settings.secret_values)
-    if not settings.crm_leads_webhook_url:
-        print("nothing to do: CRM_LEADS_WEBHOOK_URL is not set", file=sys.stderr)
-        return 2
-    return asyncio.run(run_worker(settings, once=args.once))
+    _logging(settings)
+    if not settings.crm_url:
+        print(
+            "nothing to do: CRM_WEBHOOK_URL (or CRM_LEADS_WEBHOOK_URL) is not set",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(asyncio.run(run_worker(settings, once=once)))
 
 
-def _openapi(args: argparse.Namespace) -> int:
+@cli.command()
+def openapi(
+    output: Annotated[str, typer.Option(help="File to write, or - for stdout.")] = "openapi.json",
+) -> None:
+    """Write the OpenAPI document."""
     from app.main import create_app
 
     document = json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True) + "\n"
-    if args.output == "-":
+    if output == "-":
         sys.stdout.write(document)
     else:
-        Path(args.output).write_text(document)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    token = commands.add_parser("token", help="print a development CRM token")
-    token.add_argument("--company", required=True, help="company id claim")
-    token.add_argument("--user", default="dev-user", help="user id (sub claim)")
-    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
-    token.set_defaults(handler=_token)
-
-    serve = commands.add_parser("serve", help="serve the API with uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=None, help="defaults to PORT (8000)")
-    serve.set_defaults(handler=_serve)
-
-    worker = commands.add_parser(
-        "worker", help="run every background job (refresh, webhooks, leads, CRM delivery), no HTTP"
-    )
-    worker.set_defaults(handler=_worker)
-
-    migrate = commands.add_parser("migrate", help="apply database migrations")
-    migrate.set_defaults(handler=_migrate)
-
-    rotate = commands.add_parser("rotate-keys", help="re-encrypt all tokens under the first key")
-    rotate.set_defaults(handler=_rotate_keys)
-
-    deliver = commands.add_parser("deliver", help="push stored leads to the CRM until stopped")
-    deliver.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
-    deliver.set_defaults(handler=_deliver)
-
-    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
-    openapi.add_argument("--output", default="openapi.json")
-    openapi.set_defaults(handler=_openapi)
-
-    args = parser.parse_args(argv)
-    handler = args.handler
-    return int(handler(args))
+        Path(output).write_text(document)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli(prog_name=PROG)

@@ -7,25 +7,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 from pydantic import SecretStr
 
+from app import __version__
 from app.accounts.endpoints import router as accounts_router
 from app.ads.endpoints import router as ads_router
 from app.api.deps import authenticate_before_body
 from app.core.config import Settings
+from app.core.cors import FrontendCORSMiddleware
 from app.core.crypto import TokenCipher
 from app.core.db import create_read_sessionmaker
+from app.core.docs import create_fastapi
 from app.core.errors import install_error_handlers
 from app.core.limits import BodyGuardMiddleware, declare_request_too_large
 from app.core.logging import configure_logging
 from app.core.migrations import head_revisions
 from app.core.observability import Metrics, RequestContextMiddleware
+from app.core.openapi import TAGS, finish_document, operation_id
+from app.core.unhandled import UnhandledErrorMiddleware
 from app.devtools.endpoints import router as devtools_router
+from app.events.endpoints import router as events_router
+from app.events.endpoints import webhooks_router as crm_event_webhooks
 from app.health.endpoints import router as health_router
 from app.leads.endpoints import router as leads_router
 from app.leads.endpoints import webhook_router as leads_webhook_router
+from app.leads.schemas import LeadOut
 from app.oauth.endpoints import ads_callback_router, delete_router
 from app.oauth.endpoints import router as oauth_router
 from app.oauth.state import StateCodec
@@ -38,12 +44,7 @@ EMULATOR_CLIENT_KEY = "sandbox-client-key"
 EMULATOR_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the local emulator's own
 EMULATOR_BUSINESS_APP_ID = "sandbox-business-app"
 EMULATOR_BUSINESS_SECRET = "sandbox-business-secret"  # noqa: S105 - the local emulator's own
-
-
-def _operation_id(route: APIRoute) -> str:
-    """Stable ids for generated clients: `<tag>_<function name>`."""
-    tag = str(route.tags[0]) if route.tags else "default"
-    return f"{tag}_{route.name}"
+EMULATOR_EXPORT_POLL_SECONDS = 0.1
 
 
 def uses_emulator(settings: Settings) -> bool:
@@ -66,6 +67,9 @@ def with_emulator(settings: Settings) -> Settings:
             "tiktok_business_auth_url": f"{base}/portal/auth",
             "tiktok_business_api_base_url": f"{base}/open_api/v1.3",
         }
+        if "leads_backfill_poll_seconds" not in settings.model_fields_set:
+            # The emulator's export tasks finish on their third poll: poll them quickly.
+            updates["leads_backfill_poll_seconds"] = EMULATOR_EXPORT_POLL_SECONDS
     if "frontend_url" not in settings.model_fields_set:
         # The built-in page at /integrations stands in for the CRM frontend.
         updates["frontend_url"] = settings.api_base_url
@@ -129,16 +133,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if jobs is not None:
                     await jobs.stop()
 
-    app = FastAPI(
+    app = create_fastapi(
+        # API_DOCS_ENABLED=false: /docs, /redoc and /openapi.json answer 404.
+        docs=settings.api_docs_enabled,
         title="TikTok integration service",
-        version="0.1.0",
+        version=__version__,
         description="Links CRM companies to TikTok: OAuth, tokens, profile, webhooks and leads.",
         lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
-        # API_DOCS_ENABLED=false: /docs, /redoc and /openapi.json answer 404.
-        docs_url="/docs" if settings.api_docs_enabled else None,
-        redoc_url="/redoc" if settings.api_docs_enabled else None,
-        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
+        generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
     )
     app.state.settings = settings
     app.state.cipher = cipher
@@ -158,14 +161,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
         before_body=authenticate_before_body,
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=[settings.frontend_url.rstrip("/")],
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Company-Id"],
-        expose_headers=["X-Request-ID", "Retry-After"],
-    )
+    # Inside CORS: an unhandled exception becomes a 500 here, so it leaves through CORS and
+    # the request id like any answer (Starlette's own handler sits outside both).
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(FrontendCORSMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     app.include_router(accounts_router)
@@ -177,16 +176,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(leads_router)
     app.include_router(leads_webhook_router)
+    app.include_router(events_router)
+    # The events the CRM receives, as OpenAPI `webhooks` (typed in generated clients).
+    app.webhooks.include_router(crm_event_webhooks(LeadOut))
     app.include_router(health_router)
     if not settings.is_production:
         app.include_router(devtools_router)
     if emulated:
         app.mount(EMULATOR_PATH, create_development_emulator(settings))
-    # Any operation that takes a body may answer 413 (BodyGuardMiddleware): say so in the document.
+    # Any operation that takes a body may answer 413 (BodyGuardMiddleware), and every one 500;
+    # security, error codes: see app.core.openapi.
     generate_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return declare_request_too_large(generate_openapi())
+        return finish_document(declare_request_too_large(generate_openapi()))
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

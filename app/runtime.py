@@ -27,13 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.ads import jobs as ads_jobs
 from app.ads.service import AdsService
+from app.advertisers import jobs as advertiser_jobs
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import create_engine, create_sessionmaker
-from app.core.jobs import JobSupervisor, PeriodicJob
+from app.core.jobs import JobSupervisor, PeriodicJob, Wakeup
+from app.events import jobs as event_jobs
+from app.events import outbox
+from app.events.delivery import CrmDeliveryWorker, crm_http_client
 from app.jobs import profile_sync, token_refresh
 from app.leads import jobs as leads_jobs
-from app.leads.delivery import CrmDeliveryWorker, crm_http_client
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
@@ -59,6 +62,9 @@ class Runtime:
     webhook_handlers: InboxHandlers
     # Set by this process's webhook endpoints after a store; wakes its inbox job.
     webhook_inbox: webhook_jobs.InboxSignal = field(default_factory=webhook_jobs.InboxSignal)
+    # Set after the inbox job applied rows (announced leads queue CRM deliveries); wakes
+    # this process's CRM delivery job.
+    crm_wakeup: Wakeup = field(default_factory=Wakeup)
 
 
 def inbox_handlers(settings: Settings) -> InboxHandlers:
@@ -70,6 +76,10 @@ def inbox_handlers(settings: Settings) -> InboxHandlers:
 async def open_runtime(settings: Settings, cipher: TokenCipher) -> AsyncIterator[Runtime]:
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
+    # Its sessions write each event's CRM delivery with the event (when configured).
+    outbox.configure(sessionmaker, settings)
+    if settings.crm_leads_webhook_url and not settings.crm_webhook_url:
+        logger.warning("CRM_LEADS_WEBHOOK_URL is deprecated: set CRM_WEBHOOK_URL instead")
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     tiktok = TikTokClient.from_settings(settings, http) if settings.tiktok_client_id else None
     business = (
@@ -86,7 +96,7 @@ async def open_runtime(settings: Settings, cipher: TokenCipher) -> AsyncIterator
     )
     ads = AdsService(sessionmaker, cipher, business, settings, tokens)
     # Its own client: the CRM is another upstream, with its own timeouts.
-    crm_http = crm_http_client(settings) if settings.crm_leads_webhook_url else None
+    crm_http = crm_http_client(settings) if settings.crm_url else None
     crm_delivery = CrmDeliveryWorker(sessionmaker, crm_http, settings) if crm_http else None
     try:
         yield Runtime(
@@ -116,9 +126,14 @@ def background_jobs(runtime: Runtime) -> list[PeriodicJob]:
     jobs = [
         token_refresh.job(runtime.sessionmaker, runtime.tokens, settings),
         webhook_jobs.job(
-            runtime.sessionmaker, settings, runtime.webhook_inbox, runtime.webhook_handlers
+            runtime.sessionmaker,
+            settings,
+            runtime.webhook_inbox,
+            runtime.webhook_handlers,
+            applied=runtime.crm_wakeup,
         ),
         leads_jobs.attach_job(runtime.sessionmaker, settings),
+        event_jobs.sequencer_job(runtime.sessionmaker),
     ]
     if runtime.tiktok is not None:
         jobs.append(
@@ -126,8 +141,9 @@ def background_jobs(runtime: Runtime) -> list[PeriodicJob]:
         )
     if runtime.ads.business is not None:
         jobs += ads_jobs.jobs(runtime.ads, settings)
+        jobs.append(advertiser_jobs.job(runtime))
     if runtime.crm_delivery is not None:
-        jobs.append(runtime.crm_delivery.job())
+        jobs.append(runtime.crm_delivery.job(runtime.crm_wakeup))
     return jobs
 
 

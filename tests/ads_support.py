@@ -1,19 +1,18 @@
-"""Shared by the ads tests: settings with a fake TikTok for Business, a respx fake of the
-Marketing API with just enough state for the ads flows, and the connect walk."""
+"""Shared by the ads tests: settings whose TikTok for Business is the emulator, the emulator
+served in process behind the service's HTTP client, and the connect walk."""
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import respx
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,14 +20,15 @@ from app.accounts.models import IntegrationAccount
 from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from tests.conftest import fake_tiktok_settings
+from tests.test_sandbox_business import read_consent
+from tiktok_emulator import EmulatorConfig, EmulatorState, create_emulator
 
-BUSINESS_API = "https://business-api.tiktok.test/open_api/v1.3"
-BUSINESS_AUTH = "https://business-api.tiktok.test/portal/auth"
+BUSINESS_HOST = "business-api.tiktok.test"
+BUSINESS_API = f"https://{BUSINESS_HOST}/open_api/v1.3"
+BUSINESS_AUTH = f"https://{BUSINESS_HOST}/portal/auth"
 BUSINESS_APP_ID = "biz-app-1"
 BUSINESS_SECRET = "biz-secret-value-1"
 LEADGEN_TOKEN = "leadgen-url-token-0123456789"
-TOKEN = "biz-access-token-ONE"
-TOKEN_2 = "biz-access-token-TWO"
 
 ACCOUNTS = "/api/integrations/accounts/"
 ADS_CALLBACK = "/api/integrations/accounts/oauth/callback/tiktok-ads/"
@@ -40,22 +40,25 @@ ADVERTISER_B = "7131000000000000202"
 FORM_EN = "7100000000000000001"
 FORM_ES = "7100000000000000002"
 FORM_B = "7100000000000000003"
-CAMPAIGN = "1790000000000000001"
-ADGROUP = "1790000000000000002"
-AD = "1790000000000000003"
+FORMS_CREATED = 1_767_323_045  # 2026-01-02 03:04:05 UTC
 
-FIXED_COLUMNS = (
-    "lead_id",
-    "created_time",
-    "ad_id",
-    "ad_name",
-    "adgroup_id",
-    "adgroup_name",
-    "campaign_id",
-    "campaign_name",
-    "form_id",
-    "form_name",
-)
+# The advertisers TikTok offers on its consent page in the ads tests, and their forms
+# (the emulator's `PUT /_control/business/advertisers`).
+ADVERTISERS: list[dict[str, Any]] = [
+    {
+        "advertiser_id": ADVERTISER_A,
+        "advertiser_name": "Acme Outdoor",
+        "forms": [
+            {"page_id": FORM_EN, "title": "Spring offer", "language": "en"},
+            {"page_id": FORM_ES, "title": "Oferta de primavera", "language": "es"},
+        ],
+    },
+    {
+        "advertiser_id": ADVERTISER_B,
+        "advertiser_name": "Tienda Solar",
+        "forms": [{"page_id": FORM_B, "title": "Free quote", "language": "en"}],
+    },
+]
 
 
 def ads_settings(database_url: str, **overrides: Any) -> Settings:
@@ -70,196 +73,129 @@ def ads_settings(database_url: str, **overrides: Any) -> Settings:
     return fake_tiktok_settings(database_url, **(values | overrides))
 
 
-def envelope(data: object, code: int = 0, request_id: str = "req-ok") -> httpx.Response:
-    body = {"code": code, "message": "OK" if code == 0 else f"error {code}"}
-    return httpx.Response(200, json=body | {"request_id": request_id, "data": data})
+def _served_by(app: FastAPI) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    """A respx side effect: the answer of an ASGI app, read whole so that the call keeps it."""
+    transport = httpx.ASGITransport(app=app)
 
-
-def export_csv(
-    rows: Iterable[Sequence[str]],
-    questions: Sequence[str] = ("Name", "Email", "Phone number"),
-    *,
-    bom: bool = True,
-    delimiter: str = ",",
-) -> bytes:
-    """An export file: the fixed columns, then the questions; each row gives every cell."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter)
-    writer.writerow([*FIXED_COLUMNS, *questions])
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
-
-
-def export_row(
-    lead_id: str,
-    answers: Sequence[str],
-    *,
-    form_id: str = FORM_EN,
-    form_name: str = "Spring offer",
-    created: str = "2026-01-01 10:00:00",
-) -> list[str]:
-    return [
-        lead_id,
-        created,
-        f'="{AD}"',
-        "Spring ad",
-        ADGROUP,
-        "Spring ad group",
-        f"'{CAMPAIGN}",
-        "Spring campaign",
-        f'="{form_id}"',
-        form_name,
-        *answers,
-    ]
-
-
-class FakeBusiness:
-    """TikTok for Business faked with respx. Tests adjust its state and read its routes;
-    `failures["<endpoint>"]` (or `"<endpoint>:<advertiser>"`) holds error codes answered once
-    each, inside HTTP 200 as TikTok does."""
-
-    def __init__(self, router: respx.MockRouter) -> None:
-        self.tokens = [TOKEN, TOKEN_2]
-        self.current_token: str | None = None
-        self.granted = [ADVERTISER_A, ADVERTISER_B]
-        self.names = {ADVERTISER_A: "Acme Outdoor", ADVERTISER_B: "Tienda Solar"}
-        self.forms: dict[str, list[tuple[str, str]]] = {
-            ADVERTISER_A: [(FORM_EN, "Spring offer"), (FORM_ES, "Oferta de primavera")],
-            ADVERTISER_B: [(FORM_B, "Free quote")],
-        }
-        self.forms_page_size = 50
-        self.exports: dict[tuple[str, str | None], bytes] = {}
-        # Answered by a task's successive status polls (the last one repeats).
-        self.task_statuses = ["RUNNING", "SUCCEED"]
-        self.subscriptions: dict[str, dict[str, str]] = {}
-        self.failures: dict[str, list[int]] = {}
-        self._tasks: dict[str, dict[str, Any]] = {}
-        self._ids = itertools.count(1)
-        self.exchange = router.post("/oauth2/access_token/").mock(side_effect=self._exchange)
-        self.advertisers = router.get("/oauth2/advertiser/get/").mock(side_effect=self._advertisers)
-        self.revoke = router.post("/oauth2/revoke_token/").mock(side_effect=self._revoke)
-        self.subscribe = router.post("/subscription/subscribe/").mock(side_effect=self._subscribe)
-        self.list_subscriptions = router.get("/subscription/get/").mock(
-            side_effect=self._list_subscriptions
-        )
-        self.unsubscribe = router.post("/subscription/unsubscribe/").mock(
-            side_effect=self._unsubscribe
-        )
-        self.page_get = router.get("/page/get/").mock(side_effect=self._forms)
-        self.lead_task = router.post("/page/lead/task/").mock(side_effect=self._task)
-        self.download = router.get("/page/lead/task/download/").mock(side_effect=self._download)
-
-    def _failure(self, *keys: str) -> httpx.Response | None:
-        for key in keys:
-            codes = self.failures.get(key)
-            if codes:
-                return envelope({}, code=codes.pop(0), request_id=f"req-{key}")
-        return None
-
-    def _exchange(self, request: httpx.Request) -> httpx.Response:
-        failed = self._failure("access_token")
-        if failed is not None:
-            return failed
-        token = self.tokens.pop(0)
-        self.current_token = token
-        return envelope(
-            {"access_token": token, "advertiser_ids": self.granted, "scope": [1, 4]},
-            request_id="req-exchange",
+    async def answer(request: httpx.Request) -> httpx.Response:
+        response = await transport.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
         )
 
-    def _advertisers(self, request: httpx.Request) -> httpx.Response:
-        failed = self._failure("advertiser_get")
-        if failed is not None:
-            return failed
-        items = [{"advertiser_id": int(a), "advertiser_name": self.names[a]} for a in self.granted]
-        return envelope({"list": items})
+    return answer
 
-    def _revoke(self, request: httpx.Request) -> httpx.Response:
-        return self._failure("revoke") or envelope({})
 
-    def _subscribe(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        advertiser_id = body["subscription_detail"]["advertiser_id"]
-        failed = self._failure("subscribe", f"subscribe:{advertiser_id}")
-        if failed is not None:
-            return failed
-        subscription_id = str(7_300_000_000_000_000_000 + next(self._ids))
-        self.subscriptions[subscription_id] = {
-            "advertiser_id": advertiser_id,
-            "callback_url": body["callback_url"],
-        }
-        return envelope({"subscription_id": int(subscription_id)})
+class EmulatedBusiness:
+    """TikTok for Business played by the emulator (`tiktok_emulator`), in process.
 
-    def _list_subscriptions(self, request: httpx.Request) -> httpx.Response:
-        failed = self._failure("subscription_get")
-        if failed is not None:
-            return failed
-        advertiser_id = request.url.params.get("advertiser_id")
-        items = [
-            {
-                "subscription_id": int(subscription_id),
-                "callback_url": target["callback_url"],
-                "subscription_detail": {"advertiser_id": int(target["advertiser_id"])},
-            }
-            for subscription_id, target in self.subscriptions.items()
-            if target["advertiser_id"] == advertiser_id
+    respx hands every request to the Marketing API's host, the service's and the test
+    browser's, to the emulator's ASGI app, and keeps the calls of each endpoint for the tests
+    to read (`exchange.calls`, ...). Tests set the emulator up and inject its faults through
+    its control API, and read what TikTok holds (tokens issued, live subscriptions) from its
+    state.
+    """
+
+    def __init__(self, router: respx.MockRouter, emulator: FastAPI) -> None:
+        answer = _served_by(emulator)
+
+        def endpoint(method: str, path: str) -> respx.Route:
+            return router.route(method=method, url=f"{BUSINESS_API}/{path}").mock(
+                side_effect=answer
+            )
+
+        self.exchange = endpoint("POST", "oauth2/access_token/")
+        self.revoke = endpoint("POST", "oauth2/revoke_token/")
+        self.subscribe = endpoint("POST", "subscription/subscribe/")
+        self.list_subscriptions = endpoint("GET", "subscription/get/")
+        self.unsubscribe = endpoint("POST", "subscription/unsubscribe/")
+        self.page_get = endpoint("GET", "page/get/")
+        self.lead_task = endpoint("POST", "page/lead/task/")
+        router.route(host=BUSINESS_HOST).mock(side_effect=answer)  # every other path
+        self._router = router
+        self._emulator = emulator
+        self._control_http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=emulator),
+            base_url="http://emulator.test/_control/business/",
+        )
+
+    @property
+    def _state(self) -> EmulatorState:
+        state: EmulatorState = self._emulator.state.emulator
+        return state
+
+    async def _control(self, method: str, path: str, json_body: object = None) -> Any:
+        response = await self._control_http.request(method, path, json=json_body)
+        assert response.is_success, response.text
+        return response.json()
+
+    async def aclose(self) -> None:
+        await self._control_http.aclose()
+
+    async def set_advertisers(self, advertisers: Sequence[dict[str, Any]]) -> None:
+        """The advertisers TikTok offers (each form made on `FORMS_CREATED`), and no lead."""
+        dated = [
+            advertiser
+            | {"forms": [{"create_time": FORMS_CREATED} | form for form in advertiser["forms"]]}
+            for advertiser in advertisers
         ]
-        return envelope({"list": items})
+        await self._control("PUT", "advertisers", {"advertisers": dated})
 
-    def _unsubscribe(self, request: httpx.Request) -> httpx.Response:
-        failed = self._failure("unsubscribe")
-        if failed is not None:
-            return failed
-        self.subscriptions.pop(str(json.loads(request.content)["subscription_id"]), None)
-        return envelope({})
+    async def add_leads(
+        self, page_id: str, *, region: str | None = None, count: int = 1, **answers: str
+    ) -> list[str]:
+        """Leads TikTok holds for a form (not announced by webhook); their ids."""
+        spec = {"page_id": page_id, "region": region, "count": count, "deliver": False}
+        created = await self._control("POST", "leads", spec | {"answers": answers})
+        lead_ids: list[str] = created["lead_ids"]
+        return lead_ids
 
-    def _forms(self, request: httpx.Request) -> httpx.Response:
-        advertiser_id = request.url.params["advertiser_id"]
-        failed = self._failure("page_get", f"page_get:{advertiser_id}")
-        if failed is not None:
-            return failed
-        page = int(request.url.params.get("page", "1"))
-        size = min(int(request.url.params.get("page_size", "10")), self.forms_page_size)
-        forms = self.forms.get(advertiser_id, [])
-        chosen = forms[(page - 1) * size : page * size]
-        items = [
-            {
-                "page_id": int(form_id),
-                "title": title,
-                "status": "PUBLISHED",
-                "create_time": "2026-01-02 03:04:05",
-            }
-            for form_id, title in chosen
-        ]
-        total_page = max(1, -(-len(forms) // size))
-        info = {
-            "page": page,
-            "page_size": size,
-            "total_number": len(forms),
-            "total_page": total_page,
-        }
-        return envelope({"list": items, "page_info": info})
+    def deliver_webhooks_to(self, app: FastAPI, host: str = "testserver") -> None:
+        """The emulator's lead webhooks (to the callback URL at `host`) reach `app`."""
+        self._router.route(host=host).mock(side_effect=_served_by(app))
 
-    def _task(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        region = request.headers.get("x-lead-region")
-        form_id = str(body["page_id"])
-        failed = self._failure("lead_task", f"lead_task:{region}")
-        if failed is not None:
-            return failed
-        if "task_id" not in body:
-            task_id = str(7_400_000_000_000_000_000 + next(self._ids))
-            self._tasks[task_id] = {"form_id": form_id, "region": region, "polls": 0}
-            return envelope({"task_id": int(task_id), "status": "CREATED"})
-        task = self._tasks[str(body["task_id"])]
-        status = self.task_statuses[min(task["polls"], len(self.task_statuses) - 1)]
-        task["polls"] += 1
-        return envelope({"task_id": body["task_id"], "status": status})
+    def pass_through(self, url: str) -> None:
+        """Requests to `url` (and below) go out for real (a CRM served on loopback)."""
+        self._router.route(url__startswith=url).pass_through()
 
-    def _download(self, request: httpx.Request) -> httpx.Response:
-        task = self._tasks[request.url.params["task_id"]]
-        content = self.exports.get((task["form_id"], task["region"]), export_csv([]))
-        return httpx.Response(200, content=content, headers={"Content-Type": "text/csv"})
+    async def create_leads(
+        self, page_id: str, *, region: str | None = None, count: int = 1
+    ) -> tuple[list[str], list[str]]:
+        """Leads TikTok holds for a form, announced by webhook to live subscriptions but
+        for the share it drops: (their ids, the dropped ones)."""
+        spec = {"page_id": page_id, "region": region, "count": count, "deliver": True}
+        created = await self._control("POST", "leads", spec)
+        return created["lead_ids"], created["dropped"]
+
+    async def drop_webhooks(self, share: float) -> None:
+        """TikTok never sends the webhooks of this share of the next leads."""
+        await self._control("PATCH", "webhooks", {"drop_share": share})
+
+    async def fault(self, endpoint: str, kind: str = "error_code", **spec: Any) -> None:
+        """The emulator's next answers of `endpoint` go wrong (see its /docs for the kinds)."""
+        await self._control("POST", "faults", {"endpoint": endpoint, "kind": kind} | spec)
+
+    async def revoke_advertiser(self, advertiser_id: str) -> None:
+        """The advertiser removes the app in TikTok: its tokens and subscriptions die."""
+        await self._control("POST", f"advertisers/{advertiser_id}/revoke")
+
+    async def drop_subscription(self, subscription_id: str) -> None:
+        """TikTok stops a subscription silently."""
+        await self._control("POST", f"subscriptions/{subscription_id}/drop")
+
+    async def page_forms_by(self, size: int) -> None:
+        """TikTok answers pages of at most `size` forms, whatever the client asks."""
+        await self._control("PATCH", "paging", {"forms_page_size": size})
+
+    def access_tokens(self) -> list[str]:
+        """Every access token TikTok issued, oldest first."""
+        return list(self._state.business.grants)
+
+    def subscription_ids(self, advertiser_id: str | None = None) -> set[str]:
+        """The subscriptions TikTok lists (and delivers to) now."""
+        live = self._state.business.live_subscriptions(advertiser_id)
+        return {subscription.subscription_id for subscription in live}
 
     def task_requests(self) -> list[tuple[str, str | None]]:
         """(form, region) of each export task created, in order."""
@@ -269,6 +205,25 @@ class FakeBusiness:
             if "task_id" not in body:
                 created.append((str(body["page_id"]), call.request.headers.get("x-lead-region")))
         return created
+
+
+@asynccontextmanager
+async def emulated_business(settings: Settings) -> AsyncIterator[EmulatedBusiness]:
+    """The emulator as the TikTok for Business of `ads_settings`, offering `ADVERTISERS`."""
+    emulator = create_emulator(
+        EmulatorConfig(
+            business_app_id=BUSINESS_APP_ID,
+            business_secret=BUSINESS_SECRET,
+            business_redirect_uris=[settings.tiktok_business_redirect],
+        )
+    )
+    with respx.mock(assert_all_called=False) as router:
+        business = EmulatedBusiness(router, emulator)
+        try:
+            await business.set_advertisers(ADVERTISERS)
+            yield business
+        finally:
+            await business.aclose()
 
 
 def query_of(url: str) -> dict[str, list[str]]:
@@ -305,6 +260,26 @@ async def start_connect(
     return state, hop.headers["location"]
 
 
+async def consent(
+    consent_url: str, decision: str = "approve", advertisers: Sequence[str] | None = None
+) -> dict[str, str]:
+    """The advertiser decides on TikTok's consent page (all advertisers ticked unless
+    `advertisers` says which): the query TikTok sends the browser back to our callback with."""
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(consent_url)
+        assert page.status_code == 200, page.text
+        form = read_consent(page.text)
+        ticked = form.advertisers if advertisers is None else list(advertisers)
+        decided = await browser.post(
+            urljoin(consent_url, form.action),
+            data={**form.hidden, "decision": decision, "advertiser_id": ticked},
+        )
+    assert decided.status_code == 302, decided.text
+    location = decided.headers["location"]
+    assert urlsplit(location).path == ADS_CALLBACK, location
+    return {name: values[0] for name, values in query_of(location).items()}
+
+
 async def callback(client: httpx.AsyncClient, **params: str) -> dict[str, list[str]]:
     """TikTok's redirect to our callback; where it sends the browser, as a query."""
     response = await client.get(ADS_CALLBACK, params=params)
@@ -320,10 +295,13 @@ async def connect_ads(
     account_id: str | None = None,
     company: str = "acme",
 ) -> str:
-    """A tiktok_ads account connected through the whole flow; its id."""
+    """A tiktok_ads account connected through the whole flow, every advertiser approved on
+    TikTok's consent page; its id."""
     account_id = account_id or await create_account(client, auth, company=company)
-    state, _ = await start_connect(client, auth, account_id, company)
-    landing = await callback(client, auth_code="auth-code-1", code="auth-code-1", state=state)
+    state, consent_url = await start_connect(client, auth, account_id, company)
+    approved = await consent(consent_url)
+    assert approved["state"] == state, approved
+    landing = await callback(client, **approved)
     assert landing == {"connected": ["true"], "account_id": [account_id]}, landing
     return account_id
 

@@ -1,15 +1,15 @@
 """Backfill of leads from TikTok's lead export: a job per account, run by a worker that
-exports every form in every region and stores only the leads not stored yet (TikTok faked
-with respx; the emulator end to end is in tests/e2e/test_ads_flow_http.py)."""
+exports every form in every region and stores only the leads not stored yet (TikTok for
+Business is the emulator, served in process: tests/ads_support.py; over real HTTP in
+tests/e2e/test_ads_flow_http.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-import respx
 from sqlalchemy import select, update
 
 from app.ads.jobs import run_due_backfills
@@ -22,24 +22,16 @@ from app.leads.parsing import Attribution, ParsedLead
 from tests.ads_support import (
     ACCOUNTS,
     ADVERTISER_A,
-    BUSINESS_API,
     FORM_B,
     FORM_EN,
     FORM_ES,
-    FakeBusiness,
+    EmulatedBusiness,
     ads_settings,
     connect_ads,
     create_account,
-    export_csv,
-    export_row,
+    emulated_business,
     log_entries,
 )
-
-SPANISH = ("Nombre completo", "Correo electrónico", "Número de teléfono")
-
-
-def lead_id(n: int) -> str:
-    return str(7_126_711_421_177_430_000 + n)
 
 
 @pytest.fixture
@@ -48,35 +40,28 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBusiness]:
-    with respx.mock(base_url=BUSINESS_API, assert_all_called=False) as router:
-        business = FakeBusiness(router)
-        business.exports = {
-            (FORM_EN, None): export_csv(
-                [
-                    export_row(lead_id(1), ["Jane Doe", "jane@example.com", "15088888888"]),
-                    export_row(f"'{lead_id(2)}", ["John Smith", "john@example.com", "1508"]),
-                ]
-            ),
-            (FORM_EN, "eu"): export_csv(
-                [export_row(f'="{lead_id(3)}"', ["Emily Clarke", "emily@example.co.uk", ""])]
-            ),
-            (FORM_ES, "us"): export_csv(
-                [
-                    export_row(
-                        lead_id(4),
-                        ["Juan Pérez", "juan@example.es", "+34612345678"],
-                        form_id=FORM_ES,
-                        form_name="Oferta de primavera",
-                    )
-                ],
-                SPANISH,
-            ),
-            (FORM_B, None): export_csv(
-                [export_row(lead_id(5), ["Wei Chen", "wei@example.com", ""], form_id=FORM_B)]
-            ),
-        }
-        yield business
+async def business(settings: Settings) -> AsyncIterator[EmulatedBusiness]:
+    async with emulated_business(settings) as emulated:
+        yield emulated
+
+
+@pytest.fixture(autouse=True)
+async def exported(business: EmulatedBusiness) -> list[str]:
+    """The leads TikTok keeps for the account's forms, which its export gives back (each in
+    its region only): Jane's, John's, Emily's, Juan's and Wei's ids."""
+    held = [
+        (FORM_EN, None, "Jane Doe", "jane@example.com", "15088888888"),
+        (FORM_EN, None, "John Smith", "john@example.com", "1508"),
+        (FORM_EN, "eu", "Emily Clarke", "emily@example.co.uk", ""),
+        (FORM_ES, "us", "Juan Pérez", "juan@example.es", "+34612345678"),
+        (FORM_B, None, "Wei Chen", "wei@example.com", ""),
+    ]
+    lead_ids = []
+    for form, region, name, email, phone in held:
+        lead_ids += await business.add_leads(
+            form, region=region, name=name, email=email, phone_number=phone
+        )
+    return lead_ids
 
 
 async def _start(client, auth, account_id: str, body: dict | None = None) -> dict:
@@ -101,8 +86,9 @@ async def _leads(sessionmaker) -> dict[str, Lead]:
 
 
 async def test_backfill_stores_only_the_missing_leads_and_reports_progress(
-    client, auth, fake, app, sessionmaker, settings
+    client, auth, business, exported, app, sessionmaker, settings
 ) -> None:
+    jane, _john, _emily, juan_id, _wei = exported
     account_id = await connect_ads(client, auth)
     # Delivered by webhook before: the export holds it too.
     async with session_scope(sessionmaker) as session:
@@ -110,7 +96,7 @@ async def test_backfill_stores_only_the_missing_leads_and_reports_progress(
             session,
             [
                 ParsedLead.from_answers(
-                    tiktok_lead_id=lead_id(1),
+                    tiktok_lead_id=jane,
                     attribution=Attribution(advertiser_id=ADVERTISER_A, form_id=FORM_EN),
                     answers=[{"field": "email", "value": "jane@example.com"}],
                     raw={},
@@ -133,14 +119,14 @@ async def test_backfill_stores_only_the_missing_leads_and_reports_progress(
     assert job["started_at"]
     assert job["finished_at"]
     stored = await _leads(sessionmaker)
-    assert sorted(stored) == [lead_id(n) for n in range(1, 6)]
-    assert stored[lead_id(1)].source == LeadSource.webhook
-    assert {stored[lead_id(n)].source for n in range(2, 6)} == {LeadSource.backfill}
+    assert sorted(stored) == sorted(exported)
+    assert stored[jane].source == LeadSource.webhook
+    assert {stored[lead_id].source for lead_id in exported[1:]} == {LeadSource.backfill}
     assert all(lead.company_id == "acme" for lead in stored.values())
-    juan = stored[lead_id(4)]
+    juan = stored[juan_id]
     assert (juan.name, juan.email, juan.phone) == ("Juan Pérez", "juan@example.es", "+34612345678")
     assert (juan.form_id, juan.advertiser_name) == (FORM_ES, "Acme Outdoor")
-    assert fake.task_requests() == [
+    assert business.task_requests() == [
         (form, region) for form in (FORM_EN, FORM_ES, FORM_B) for region in (None, "eu", "us")
     ]
     done = (await log_entries(sessionmaker, account_id))[-1]
@@ -153,7 +139,7 @@ async def test_backfill_stores_only_the_missing_leads_and_reports_progress(
     assert (await _job(client, auth, account_id, again["id"]))["leads_created"] == 0
 
 
-async def test_backfill_of_one_form(client, auth, fake, app) -> None:
+async def test_backfill_of_one_form(client, auth, business, app) -> None:
     account_id = await connect_ads(client, auth)
 
     job = await _start(client, auth, account_id, {"form_id": FORM_ES})
@@ -161,11 +147,11 @@ async def test_backfill_of_one_form(client, auth, fake, app) -> None:
 
     done = await _job(client, auth, account_id, job["id"])
     assert (done["status"], done["form_id"], done["forms_total"]) == ("succeeded", FORM_ES, 1)
-    assert {form for form, _ in fake.task_requests()} == {FORM_ES}
+    assert {form for form, _ in business.task_requests()} == {FORM_ES}
     assert done["leads_created"] == 1
 
 
-async def test_a_form_that_is_not_the_accounts_fails_the_job(client, auth, fake, app) -> None:
+async def test_a_form_that_is_not_the_accounts_fails_the_job(client, auth, business, app) -> None:
     account_id = await connect_ads(client, auth)
 
     job = await _start(client, auth, account_id, {"form_id": "123"})
@@ -177,10 +163,12 @@ async def test_a_form_that_is_not_the_accounts_fails_the_job(client, auth, fake,
 
 
 async def test_a_failed_export_task_fails_the_job_with_its_reason_on_the_account_log(
-    client, auth, fake, app, sessionmaker
+    client, auth, business, app, sessionmaker, database_url
 ) -> None:
     account_id = await connect_ads(client, auth)
-    fake.task_statuses = ["RUNNING", "FAILED"]
+    await business.fault("lead_task", "task_failed")  # the next status poll: FAILED
+    # One export in flight, so the next status poll is the first form's (default region).
+    app.state.ads.settings = ads_settings(database_url, leads_export_concurrency=1)
 
     job = await _start(client, auth, account_id)
     await run_due_backfills(app.state.ads)
@@ -193,9 +181,9 @@ async def test_a_failed_export_task_fails_the_job_with_its_reason_on_the_account
     assert (failed.event, failed.level) == ("leads.backfill_failed", "error")
 
 
-async def test_polling_is_bounded(client, auth, fake, app, database_url) -> None:
+async def test_polling_is_bounded(client, auth, business, app, database_url) -> None:
     account_id = await connect_ads(client, auth)
-    fake.task_statuses = ["RUNNING"]
+    await business.fault("lead_task", "task_stalled", count=3)  # no poll moves it on
     app.state.ads.settings = ads_settings(database_url, leads_backfill_poll_attempts=3)
 
     job = await _start(client, auth, account_id)
@@ -206,9 +194,11 @@ async def test_polling_is_bounded(client, auth, fake, app, database_url) -> None
     assert "did not finish after 3 polls" in done["error"]
 
 
-async def test_a_region_tiktok_refuses_is_skipped(client, auth, fake, app, sessionmaker) -> None:
+async def test_a_region_tiktok_refuses_is_skipped(
+    client, auth, business, app, sessionmaker
+) -> None:
     account_id = await connect_ads(client, auth)
-    fake.failures["lead_task:eu"] = [40001, 40001, 40001]
+    await business.fault("lead_task", code=40001, region="eu", count=3)
 
     job = await _start(client, auth, account_id)
     await run_due_backfills(app.state.ads)
@@ -219,9 +209,9 @@ async def test_a_region_tiktok_refuses_is_skipped(client, auth, fake, app, sessi
     assert len(succeeded.data["regions_refused"]) == 3
 
 
-async def test_an_unreadable_export_fails_the_job(client, auth, fake, app) -> None:
+async def test_an_unreadable_export_fails_the_job(client, auth, business, app) -> None:
     account_id = await connect_ads(client, auth)
-    fake.exports[(FORM_EN, None)] = b"\xff\xfe\x00garbage without a header"
+    await business.fault("lead_download", "corrupt_file")  # the first: FORM_EN's
 
     job = await _start(client, auth, account_id)
     await run_due_backfills(app.state.ads)
@@ -232,10 +222,10 @@ async def test_an_unreadable_export_fails_the_job(client, auth, fake, app) -> No
 
 
 async def test_a_refused_token_fails_the_job_and_flags_the_account(
-    client, auth, fake, app, sessionmaker
+    client, auth, business, app, sessionmaker
 ) -> None:
     account_id = await connect_ads(client, auth)
-    fake.failures["lead_task"] = [40105]
+    await business.fault("lead_task", code=40105)
 
     job = await _start(client, auth, account_id)
     await run_due_backfills(app.state.ads)
@@ -247,7 +237,7 @@ async def test_a_refused_token_fails_the_job_and_flags_the_account(
     assert status == "reauth_required"
 
 
-async def test_asking_again_while_one_is_queued_answers_that_one(client, auth, fake) -> None:
+async def test_asking_again_while_one_is_queued_answers_that_one(client, auth, business) -> None:
     account_id = await connect_ads(client, auth)
 
     first = await _start(client, auth, account_id)
@@ -257,7 +247,7 @@ async def test_asking_again_while_one_is_queued_answers_that_one(client, auth, f
 
 
 async def test_a_job_whose_worker_died_is_resumed_after_its_lease(
-    client, auth, fake, app, sessionmaker
+    client, auth, business, app, sessionmaker
 ) -> None:
     account_id = await connect_ads(client, auth)
     job = await _start(client, auth, account_id)
@@ -277,12 +267,12 @@ async def test_a_job_whose_worker_died_is_resumed_after_its_lease(
 
     done = await _job(client, auth, account_id, job["id"])
     assert (done["status"], done["forms_done"], done["forms_total"]) == ("succeeded", 3, 3)
-    assert FORM_EN not in {form for form, _ in fake.task_requests()}
+    assert FORM_EN not in {form for form, _ in business.task_requests()}
     async with sessionmaker() as session:
         assert (await session.get(BackfillJob, uuid.UUID(job["id"]))).attempts == 2
 
 
-async def test_a_job_claimed_by_a_live_worker_is_left_alone(client, auth, fake, app) -> None:
+async def test_a_job_claimed_by_a_live_worker_is_left_alone(client, auth, business, app) -> None:
     account_id = await connect_ads(client, auth)
     await _start(client, auth, account_id)
     async with session_scope(app.state.sessionmaker) as session:
@@ -297,7 +287,7 @@ async def test_a_job_claimed_by_a_live_worker_is_left_alone(client, auth, fake, 
     assert await run_due_backfills(app.state.ads) == 0
 
 
-async def test_disconnect_stops_the_accounts_backfills(client, auth, fake, app) -> None:
+async def test_disconnect_stops_the_accounts_backfills(client, auth, business, app) -> None:
     account_id = await connect_ads(client, auth)
     job = await _start(client, auth, account_id)
 
@@ -309,7 +299,7 @@ async def test_disconnect_stops_the_accounts_backfills(client, auth, fake, app) 
     assert await run_due_backfills(app.state.ads) == 0
 
 
-async def test_backfill_needs_a_connected_ads_account(client, auth, fake) -> None:
+async def test_backfill_needs_a_connected_ads_account(client, auth, business) -> None:
     login_kit = await create_account(client, auth, platform="tiktok")
     pending = await create_account(client, auth)
 
@@ -327,7 +317,7 @@ async def test_backfill_needs_a_connected_ads_account(client, auth, fake) -> Non
     assert bad_form.status_code == 422
 
 
-async def test_a_job_is_only_visible_to_its_company_and_account(client, auth, fake) -> None:
+async def test_a_job_is_only_visible_to_its_company_and_account(client, auth, business) -> None:
     account_id = await connect_ads(client, auth)
     job = await _start(client, auth, account_id)
     other = await create_account(client, auth)

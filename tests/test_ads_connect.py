@@ -1,26 +1,26 @@
 """Connecting a TikTok for Business advertiser (platform `tiktok_ads`), and letting it go.
 
-TikTok for Business is faked with respx. The callback always ends in a redirect to the
-frontend: `connected=true`, or `connected=false&error=CODE` with nothing linked.
+TikTok for Business is the emulator, served in process (tests/ads_support.py). The callback
+always ends in a redirect to the frontend: `connected=true`, or `connected=false&error=CODE`
+with nothing linked.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-import respx
 from sqlalchemy import select
 
-from app.ads.models import AdvertiserSubscriptionCheck
+from app.advertisers.models import TikTokAdvertiser
 from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.leads import service as leads
-from app.leads.models import Lead, LeadSource, TikTokAdvertiser
+from app.leads.models import Lead, LeadSource
 from app.leads.parsing import Attribution, ParsedLead
 from app.oauth.state import OAuthState, StateCodec, cookie_name
 from app.tokens.store import ACCESS
@@ -28,19 +28,18 @@ from tests.ads_support import (
     ACCOUNTS,
     ADVERTISER_A,
     ADVERTISER_B,
-    BUSINESS_API,
     BUSINESS_APP_ID,
     BUSINESS_AUTH,
     LEADGEN_TOKEN,
-    TOKEN,
-    TOKEN_2,
     WEBHOOK_PATH,
-    FakeBusiness,
+    EmulatedBusiness,
     account_row,
     ads_settings,
     callback,
     connect_ads,
+    consent,
     create_account,
+    emulated_business,
     log_entries,
     query_of,
     start_connect,
@@ -53,9 +52,9 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBusiness]:
-    with respx.mock(base_url=BUSINESS_API, assert_all_called=False) as router:
-        yield FakeBusiness(router)
+async def business(settings: Settings) -> AsyncIterator[EmulatedBusiness]:
+    async with emulated_business(settings) as emulated:
+        yield emulated
 
 
 async def _advertisers(sessionmaker) -> list[TikTokAdvertiser]:
@@ -74,14 +73,14 @@ def _waiting_lead(lead_id: str, advertiser_id: str) -> ParsedLead:
 
 
 async def test_approved_connect_links_the_advertisers_and_subscribes_their_leads(
-    client, auth, fake, app, sessionmaker, settings
+    client, auth, business, app, sessionmaker, settings
 ) -> None:
     account_id = await create_account(client, auth)
-    state, consent = await start_connect(client, auth, account_id)
+    state, consent_url = await start_connect(client, auth, account_id)
 
-    parts = urlsplit(consent)
+    parts = urlsplit(consent_url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == BUSINESS_AUTH
-    assert query_of(consent) == {
+    assert query_of(consent_url) == {
         "app_id": [BUSINESS_APP_ID],
         "state": [state],
         "redirect_uri": [settings.tiktok_business_redirect],
@@ -92,20 +91,22 @@ async def test_approved_connect_links_the_advertisers_and_subscribes_their_leads
     payload = StateCodec(settings).verify(client.cookies[cookie_name(state)], state, utcnow())
     assert (payload.platform, payload.verifier) == ("tiktok_ads", None)
 
-    landing = await callback(client, auth_code="the-code", code="the-code", state=state)
+    approved = await consent(consent_url)
+    landing = await callback(client, **approved)
 
     assert landing == {"connected": ["true"], "account_id": [account_id]}
-    assert json.loads(fake.exchange.calls.last.request.content) == {
+    assert json.loads(business.exchange.calls.last.request.content) == {
         "app_id": BUSINESS_APP_ID,
         "secret": "biz-secret-value-1",
-        "auth_code": "the-code",
+        "auth_code": approved["auth_code"],
     }
+    (token,) = business.access_tokens()
     row = await account_row(sessionmaker, account_id)
     assert row.status == "connected"
-    assert TOKEN not in (row.access_token_ciphertext or "")
+    assert token not in (row.access_token_ciphertext or "")
     assert (
         app.state.cipher.decrypt(row.access_token_ciphertext, account_id=row.id, field=ACCESS)
-        == TOKEN
+        == token
     )
     assert (row.access_token_expires_at, row.refresh_token_ciphertext) == (None, None)
     assert row.display_name == "Acme Outdoor, Tienda Solar"
@@ -116,9 +117,9 @@ async def test_approved_connect_links_the_advertisers_and_subscribes_their_leads
         (ADVERTISER_A, "Acme Outdoor", "acme"),
         (ADVERTISER_B, "Tienda Solar", "acme"),
     ]
-    assert {a.subscription_id for a in linked} == set(fake.subscriptions)
+    assert {a.subscription_id for a in linked} == business.subscription_ids()
     assert all(a.subscribed_at is not None for a in linked)
-    sent = [json.loads(call.request.content) for call in fake.subscribe.calls]
+    sent = [json.loads(call.request.content) for call in business.subscribe.calls]
     assert [body["subscription_detail"]["advertiser_id"] for body in sent] == [
         ADVERTISER_A,
         ADVERTISER_B,
@@ -126,9 +127,9 @@ async def test_approved_connect_links_the_advertisers_and_subscribes_their_leads
     for body in sent:
         assert body["callback_url"] == f"http://testserver{WEBHOOK_PATH}?token={LEADGEN_TOKEN}"
         assert body["subscribe_entity"] == "LEAD"
-        assert body["subscription_detail"]["access_token"] == TOKEN
+        assert body["subscription_detail"]["access_token"] == token
     async with sessionmaker() as session:
-        checks = (await session.scalars(select(AdvertiserSubscriptionCheck))).all()
+        checks = (await session.scalars(select(TikTokAdvertiser))).all()
     assert {check.advertiser_id for check in checks} == {ADVERTISER_A, ADVERTISER_B}
     assert all(check.checked_at is not None for check in checks)
 
@@ -137,7 +138,7 @@ async def test_approved_connect_links_the_advertisers_and_subscribes_their_leads
 
 
 async def test_leads_that_arrived_before_the_connect_are_given_to_the_company(
-    client, auth, fake, sessionmaker, settings
+    client, auth, business, sessionmaker, settings
 ) -> None:
     async with session_scope(sessionmaker) as session:
         await leads.ingest(
@@ -156,36 +157,38 @@ async def test_leads_that_arrived_before_the_connect_are_given_to_the_company(
     assert (succeeded.event, succeeded.data["leads_attached"]) == ("connect.succeeded", 1)
 
 
-async def test_the_code_is_also_read_under_its_other_name(client, auth, fake) -> None:
+async def test_the_code_is_also_read_under_its_other_name(client, auth, business) -> None:
     account_id = await create_account(client, auth)
-    state, _ = await start_connect(client, auth, account_id)
+    state, consent_url = await start_connect(client, auth, account_id)
+    only_code = (await consent(consent_url))["code"]
 
-    landing = await callback(client, code="only-code", state=state)
+    landing = await callback(client, code=only_code, state=state)
 
     assert landing["connected"] == ["true"]
-    assert json.loads(fake.exchange.calls.last.request.content)["auth_code"] == "only-code"
+    assert json.loads(business.exchange.calls.last.request.content)["auth_code"] == only_code
 
 
 async def test_denial_redirects_with_access_denied_and_links_nothing(
-    client, auth, fake, sessionmaker
+    client, auth, business, sessionmaker
 ) -> None:
     account_id = await create_account(client, auth)
-    state, _ = await start_connect(client, auth, account_id)
+    _, consent_url = await start_connect(client, auth, account_id)
+    denied = await consent(consent_url, "deny")
 
-    landing = await callback(client, error="access_denied", state=state)
+    landing = await callback(client, **denied)
 
     assert landing == {
         "connected": ["false"],
         "account_id": [account_id],
         "error": ["access_denied"],
     }
-    assert not fake.exchange.called
+    assert not business.exchange.called
     assert (await account_row(sessionmaker, account_id)).status == "pending"
     assert await _advertisers(sessionmaker) == []
     assert (await log_entries(sessionmaker, account_id))[-1].event == "connect.failed"
 
 
-async def test_a_missing_cookie_is_invalid_state(client, auth, fake) -> None:
+async def test_a_missing_cookie_is_invalid_state(client, auth, business) -> None:
     account_id = await create_account(client, auth)
     state, _ = await start_connect(client, auth, account_id)
     client.cookies.clear()
@@ -193,10 +196,10 @@ async def test_a_missing_cookie_is_invalid_state(client, auth, fake) -> None:
     landing = await callback(client, auth_code="c", state=state)
 
     assert landing == {"connected": ["false"], "error": ["invalid_state"]}
-    assert not fake.exchange.called
+    assert not business.exchange.called
 
 
-async def test_a_tampered_cookie_is_invalid_state(client, auth, fake) -> None:
+async def test_a_tampered_cookie_is_invalid_state(client, auth, business) -> None:
     account_id = await create_account(client, auth)
     state, _ = await start_connect(client, auth, account_id)
     name = cookie_name(state)
@@ -206,10 +209,10 @@ async def test_a_tampered_cookie_is_invalid_state(client, auth, fake) -> None:
     landing = await callback(client, auth_code="c", state=state)
 
     assert landing == {"connected": ["false"], "error": ["invalid_state"]}
-    assert not fake.exchange.called
+    assert not business.exchange.called
 
 
-async def test_an_expired_state_is_state_expired(client, auth, fake, settings) -> None:
+async def test_an_expired_state_is_state_expired(client, auth, business, settings) -> None:
     account_id = await create_account(client, auth)
     state = "expired-state"
     payload = OAuthState(
@@ -226,58 +229,58 @@ async def test_an_expired_state_is_state_expired(client, auth, fake, settings) -
     landing = await callback(client, auth_code="c", state=state)
 
     assert landing == {"connected": ["false"], "error": ["state_expired"]}
-    assert not fake.exchange.called
+    assert not business.exchange.called
 
 
-async def test_a_login_kit_state_is_refused_by_the_ads_callback(client, auth, fake) -> None:
+async def test_a_login_kit_state_is_refused_by_the_ads_callback(client, auth, business) -> None:
     login_kit = await create_account(client, auth, platform="tiktok")
     started = await client.post(f"{ACCOUNTS}{login_kit}/connect/", headers=auth())
 
     landing = await callback(client, auth_code="c", state=started.json()["state"])
 
     assert landing == {"connected": ["false"], "error": ["invalid_state"]}
-    assert not fake.exchange.called
+    assert not business.exchange.called
 
 
 async def test_a_refused_code_inside_http_200_is_token_exchange_failed(
-    client, auth, fake, sessionmaker
+    client, auth, business, sessionmaker
 ) -> None:
-    fake.failures["access_token"] = [40002]
     account_id = await create_account(client, auth)
     state, _ = await start_connect(client, auth, account_id)
 
+    # A code TikTok never issued (or already used): refused with 40002 inside HTTP 200.
     landing = await callback(client, auth_code="used-code", state=state)
 
     assert landing["error"] == ["token_exchange_failed"]
     row = await account_row(sessionmaker, account_id)
     assert (row.status, row.access_token_ciphertext) == ("pending", None)
-    assert not fake.subscribe.called
+    assert not business.subscribe.called
     failed = (await log_entries(sessionmaker, account_id))[-1]
     assert failed.event == "connect.failed"
     assert failed.data["tiktok_code"] == "40002"
-    assert failed.data["log_id"] == "req-access_token"
+    assert failed.data["log_id"] == business.exchange.calls.last.response.json()["request_id"]
 
 
-async def test_a_grant_without_advertisers_is_refused(client, auth, fake) -> None:
-    fake.granted = []
+async def test_a_grant_without_advertisers_is_refused(client, auth, business) -> None:
+    await business.set_advertisers([])  # the user manages no advertiser account
     account_id = await create_account(client, auth)
-    state, _ = await start_connect(client, auth, account_id)
+    _, consent_url = await start_connect(client, auth, account_id)
 
-    landing = await callback(client, auth_code="c", state=state)
+    landing = await callback(client, **await consent(consent_url))
 
     assert landing["error"] == ["no_advertisers"]
 
 
 async def test_an_advertiser_linked_to_another_account_is_already_connected(
-    client, auth, fake, sessionmaker
+    client, auth, business, sessionmaker
 ) -> None:
     first = await connect_ads(client, auth)
-    fake.granted = [ADVERTISER_B]
     second = await create_account(client, auth, company="globex")
-    state, _ = await start_connect(client, auth, second, "globex")
-    subscribed_before = fake.subscribe.call_count
+    _, consent_url = await start_connect(client, auth, second, "globex")
+    approved = await consent(consent_url, advertisers=[ADVERTISER_B])
+    subscribed_before = business.subscribe.call_count
 
-    landing = await callback(client, auth_code="c2", state=state)
+    landing = await callback(client, **approved)
 
     assert landing == {
         "connected": ["false"],
@@ -286,8 +289,8 @@ async def test_an_advertiser_linked_to_another_account_is_already_connected(
     }
     row = await account_row(sessionmaker, second)
     assert (row.status, row.access_token_ciphertext) == ("pending", None)
-    assert fake.subscribe.call_count == subscribed_before
-    assert not fake.revoke.called, "the new token is discarded, not revoked"
+    assert business.subscribe.call_count == subscribed_before
+    assert not business.revoke.called, "the new token is discarded, not revoked"
     owners = {a.advertiser_id: str(a.account_id) for a in await _advertisers(sessionmaker)}
     assert owners == {ADVERTISER_A: first, ADVERTISER_B: first}
     failed = (await log_entries(sessionmaker, second))[-1]
@@ -295,9 +298,9 @@ async def test_an_advertiser_linked_to_another_account_is_already_connected(
 
 
 async def test_a_failed_subscription_is_logged_and_does_not_fail_the_connect(
-    client, auth, fake, sessionmaker
+    client, auth, business, sessionmaker
 ) -> None:
-    fake.failures[f"subscribe:{ADVERTISER_B}"] = [40002]
+    await business.fault("subscribe", code=40002, advertiser_id=ADVERTISER_B)
 
     account_id = await connect_ads(client, auth)
 
@@ -311,45 +314,47 @@ async def test_a_failed_subscription_is_logged_and_does_not_fail_the_connect(
 
 
 async def test_reconnecting_releases_the_previous_token_and_subscriptions(
-    client, auth, fake, sessionmaker
+    client, auth, business, sessionmaker
 ) -> None:
     account_id = await connect_ads(client, auth)
-    first_subscriptions = set(fake.subscriptions)
+    first_subscriptions = business.subscription_ids()
 
     await connect_ads(client, auth, account_id)
 
+    first_token, second_token = business.access_tokens()
     unsubscribed = {
-        json.loads(c.request.content)["subscription_id"] for c in fake.unsubscribe.calls
+        json.loads(c.request.content)["subscription_id"] for c in business.unsubscribe.calls
     }
     assert unsubscribed == first_subscriptions
-    assert json.loads(fake.revoke.calls.last.request.content)["access_token"] == TOKEN
+    assert json.loads(business.revoke.calls.last.request.content)["access_token"] == first_token
     linked = await _advertisers(sessionmaker)
     assert len(linked) == 2
-    assert {a.subscription_id for a in linked} == set(fake.subscriptions)
-    assert not first_subscriptions & set(fake.subscriptions)
+    assert {a.subscription_id for a in linked} == business.subscription_ids()
+    assert not first_subscriptions & business.subscription_ids()
     row = await account_row(sessionmaker, account_id)
-    assert TOKEN_2 not in (row.access_token_ciphertext or "")
+    assert second_token not in (row.access_token_ciphertext or "")
     assert (await log_entries(sessionmaker, account_id))[-1].event == "connect.previous_released"
 
 
 async def test_disconnect_unsubscribes_revokes_wipes_and_unlinks(
-    client, auth, fake, sessionmaker, settings
+    client, auth, business, sessionmaker, settings
 ) -> None:
     account_id = await connect_ads(client, auth)
-    subscriptions = set(fake.subscriptions)
+    subscriptions = business.subscription_ids()
+    (token,) = business.access_tokens()
 
     response = await client.post(f"{ACCOUNTS}{account_id}/disconnect/", headers=auth())
 
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "disconnected"
     unsubscribed = {
-        str(json.loads(c.request.content)["subscription_id"]) for c in fake.unsubscribe.calls
+        str(json.loads(c.request.content)["subscription_id"]) for c in business.unsubscribe.calls
     }
     assert unsubscribed == subscriptions
-    assert json.loads(fake.revoke.calls.last.request.content) == {
+    assert json.loads(business.revoke.calls.last.request.content) == {
         "app_id": BUSINESS_APP_ID,
         "secret": "biz-secret-value-1",
-        "access_token": TOKEN,
+        "access_token": token,
     }
     row = await account_row(sessionmaker, account_id)
     assert row.access_token_ciphertext is None
@@ -373,11 +378,11 @@ async def test_disconnect_unsubscribes_revokes_wipes_and_unlinks(
 
 
 async def test_a_revoke_failure_is_logged_and_the_token_is_still_wiped(
-    client, auth, fake, sessionmaker
+    client, auth, business, sessionmaker
 ) -> None:
     account_id = await connect_ads(client, auth)
-    fake.failures["revoke"] = [40002]
-    fake.failures["unsubscribe"] = [40002]
+    await business.fault("revoke_token", code=40002)
+    await business.fault("unsubscribe", code=40002)
 
     response = await client.post(f"{ACCOUNTS}{account_id}/disconnect/", headers=auth())
 
@@ -391,9 +396,11 @@ async def test_a_revoke_failure_is_logged_and_the_token_is_still_wiped(
     assert len(last.data["unsubscribe_failed"]) == 1
 
 
-async def test_an_already_revoked_token_counts_as_revoked(client, auth, fake, sessionmaker) -> None:
+async def test_an_already_revoked_token_counts_as_revoked(
+    client, auth, business, sessionmaker
+) -> None:
     account_id = await connect_ads(client, auth)
-    fake.failures["revoke"] = [40105]
+    await business.revoke_advertiser(ADVERTISER_A)  # the advertiser removed the app meanwhile
 
     await client.post(f"{ACCOUNTS}{account_id}/disconnect/", headers=auth())
 
@@ -401,17 +408,17 @@ async def test_an_already_revoked_token_counts_as_revoked(client, auth, fake, se
     assert (last.level, last.data["revoked"], last.data["already_revoked"]) == ("info", True, True)
 
 
-async def test_delete_unsubscribes_and_revokes_first(client, auth, fake, sessionmaker) -> None:
+async def test_delete_unsubscribes_and_revokes_first(client, auth, business, sessionmaker) -> None:
     account_id = await connect_ads(client, auth)
 
     response = await client.delete(f"{ACCOUNTS}{account_id}/", headers=auth())
 
     assert response.status_code == 204
-    assert fake.unsubscribe.call_count == 2
-    assert fake.revoke.call_count == 1
+    assert business.unsubscribe.call_count == 2
+    assert business.revoke.call_count == 1
     assert await _advertisers(sessionmaker) == []
     async with sessionmaker() as session:
-        assert (await session.scalars(select(AdvertiserSubscriptionCheck))).all() == []
+        assert (await session.scalars(select(TikTokAdvertiser))).all() == []
     async with sessionmaker() as session:
         deleted = (
             await session.scalars(
@@ -421,7 +428,7 @@ async def test_delete_unsubscribes_and_revokes_first(client, auth, fake, session
     assert (deleted.data["revoked"], deleted.data["unsubscribed"]) == (True, 2)
 
 
-async def test_another_companys_ads_account_cannot_be_connected(client, auth, fake) -> None:
+async def test_another_companys_ads_account_cannot_be_connected(client, auth, business) -> None:
     account_id = await create_account(client, auth)
     response = await client.post(f"{ACCOUNTS}{account_id}/connect/", headers=auth("globex"))
     assert response.status_code == 404

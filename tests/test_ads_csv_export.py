@@ -1,29 +1,26 @@
 """Reading TikTok's lead export: BOM, localized headings, Excel-protected ids, zip, times,
-and the same lead whether it came by webhook or by export. Pure unit tests."""
+and the same lead whether it came by webhook or by export. Pure unit tests of the parser, on
+export files written here (shapes the emulator never sends: other languages, separators,
+encodings, junk rows) and on the emulator's own."""
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import time
 import zipfile
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import pytest
 
-from app.ads.csv_export import ExportFormatError, contact_field, created_time, parse_export
+from app.ads.csv_export import ExportFormatError, parse_export
+from app.leads.normalize import contact_field
 from app.leads.parsing import parse_entry
-from tests.ads_support import (
-    AD,
-    ADGROUP,
-    ADVERTISER_A,
-    CAMPAIGN,
-    FORM_EN,
-    FORM_ES,
-    export_csv,
-    export_row,
-)
+from app.leads.parsing import parse_time as created_time
+from tests.ads_support import ADVERTISER_A, FORM_EN, FORM_ES
 from tiktok_emulator.business_export import export_file
 from tiktok_emulator.business_state import BusinessWorld
 from tiktok_emulator.business_webhooks import lead_entry
@@ -31,6 +28,57 @@ from tiktok_emulator.config import EmulatorConfig
 
 LEAD = "7126711421177430274"
 SPANISH = ("Nombre completo", "Correo electrónico", "Número de teléfono", "¿Cuándo llamamos?")
+CAMPAIGN = "1790000000000000001"
+ADGROUP = "1790000000000000002"
+AD = "1790000000000000003"
+# The export's columns before the questions (TIKTOK_API.md §4).
+FIXED_COLUMNS = (
+    "lead_id",
+    "created_time",
+    "ad_id",
+    "ad_name",
+    "adgroup_id",
+    "adgroup_name",
+    "campaign_id",
+    "campaign_name",
+    "form_id",
+    "form_name",
+)
+
+
+def export_csv(
+    rows: Iterable[Sequence[str]], questions: Sequence[str] = ("Name", "Email", "Phone number")
+) -> bytes:
+    """An export file with a BOM: the fixed columns, then the questions; each row gives every
+    cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*FIXED_COLUMNS, *questions])
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_row(
+    lead_id: str,
+    answers: Sequence[str],
+    *,
+    form_id: str = FORM_EN,
+    form_name: str = "Spring offer",
+    created: str = "2026-01-01 10:00:00",
+) -> list[str]:
+    return [
+        lead_id,
+        created,
+        f'="{AD}"',
+        "Spring ad",
+        ADGROUP,
+        "Spring ad group",
+        f"'{CAMPAIGN}",
+        "Spring campaign",
+        f'="{form_id}"',
+        form_name,
+        *answers,
+    ]
 
 
 def _parse(data: bytes, **context: str | None):

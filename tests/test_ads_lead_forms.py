@@ -1,26 +1,26 @@
-"""An ads account's advertisers and their Instant Forms (TikTok faked with respx)."""
+"""An ads account's advertisers and their Instant Forms (TikTok for Business is the emulator,
+served in process: tests/ads_support.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-import respx
 
 from app.core.config import Settings
 from tests.ads_support import (
     ACCOUNTS,
     ADVERTISER_A,
     ADVERTISER_B,
-    BUSINESS_API,
     FORM_B,
     FORM_EN,
     FORM_ES,
-    FakeBusiness,
+    EmulatedBusiness,
     account_row,
     ads_settings,
     connect_ads,
     create_account,
+    emulated_business,
 )
 
 
@@ -30,14 +30,14 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBusiness]:
-    with respx.mock(base_url=BUSINESS_API, assert_all_called=False) as router:
-        yield FakeBusiness(router)
+async def business(settings: Settings) -> AsyncIterator[EmulatedBusiness]:
+    async with emulated_business(settings) as emulated:
+        yield emulated
 
 
-async def test_lead_forms_of_every_advertiser_every_page(client, auth, fake) -> None:
+async def test_lead_forms_of_every_advertiser_every_page(client, auth, business) -> None:
     account_id = await connect_ads(client, auth)
-    fake.forms_page_size = 1  # TikTok pages however it likes: follow them all
+    await business.page_forms_by(1)  # TikTok pages however it likes: follow them all
 
     response = await client.get(f"{ACCOUNTS}{account_id}/lead-forms/", headers=auth())
 
@@ -67,11 +67,11 @@ async def test_lead_forms_of_every_advertiser_every_page(client, auth, fake) -> 
             },
         ]
     }
-    assert [call.request.url.params["page"] for call in fake.page_get.calls] == ["1", "2", "1"]
-    assert all(call.request.headers["Access-Token"] for call in fake.page_get.calls)
+    assert [call.request.url.params["page"] for call in business.page_get.calls] == ["1", "2", "1"]
+    assert all(call.request.headers["Access-Token"] for call in business.page_get.calls)
 
 
-async def test_lead_forms_of_a_login_kit_account_are_wrong_platform(client, auth, fake) -> None:
+async def test_lead_forms_of_a_login_kit_account_are_wrong_platform(client, auth, business) -> None:
     account_id = await create_account(client, auth, platform="tiktok")
 
     response = await client.get(f"{ACCOUNTS}{account_id}/lead-forms/", headers=auth())
@@ -81,7 +81,7 @@ async def test_lead_forms_of_a_login_kit_account_are_wrong_platform(client, auth
 
 
 async def test_lead_forms_of_an_unconnected_account_are_account_not_connected(
-    client, auth, fake
+    client, auth, business
 ) -> None:
     account_id = await create_account(client, auth)
 
@@ -89,14 +89,14 @@ async def test_lead_forms_of_an_unconnected_account_are_account_not_connected(
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "account_not_connected"
-    assert not fake.page_get.called
+    assert not business.page_get.called
 
 
 async def test_a_refused_token_is_reauth_required_and_flags_the_account(
-    client, auth, fake, sessionmaker
+    client, auth, business, sessionmaker
 ) -> None:
     account_id = await connect_ads(client, auth)
-    fake.failures["page_get"] = [40105]
+    await business.revoke_advertiser(ADVERTISER_A)  # TikTok no longer takes the token
 
     response = await client.get(f"{ACCOUNTS}{account_id}/lead-forms/", headers=auth())
 
@@ -108,9 +108,9 @@ async def test_a_refused_token_is_reauth_required_and_flags_the_account(
     assert again.json()["error"]["code"] == "reauth_required"
 
 
-async def test_tiktok_trouble_is_a_clear_upstream_error(client, auth, fake) -> None:
+async def test_tiktok_trouble_is_a_clear_upstream_error(client, auth, business) -> None:
     account_id = await connect_ads(client, auth)
-    fake.failures["page_get"] = [40100]
+    await business.fault("page_get", code=40100)  # rate limited, inside HTTP 200
 
     response = await client.get(f"{ACCOUNTS}{account_id}/lead-forms/", headers=auth())
 
@@ -119,7 +119,7 @@ async def test_tiktok_trouble_is_a_clear_upstream_error(client, auth, fake) -> N
     assert response.headers["Retry-After"]
 
 
-async def test_another_companys_account_is_404(client, auth, fake) -> None:
+async def test_another_companys_account_is_404(client, auth, business) -> None:
     account_id = await connect_ads(client, auth)
 
     for path in ("lead-forms/", "advertisers/"):
@@ -127,7 +127,7 @@ async def test_another_companys_account_is_404(client, auth, fake) -> None:
         assert response.status_code == 404
 
 
-async def test_advertisers_of_the_account_with_their_subscriptions(client, auth, fake) -> None:
+async def test_advertisers_of_the_account_with_their_subscriptions(client, auth, business) -> None:
     account_id = await connect_ads(client, auth)
 
     response = await client.get(f"{ACCOUNTS}{account_id}/advertisers/", headers=auth())
@@ -138,4 +138,4 @@ async def test_advertisers_of_the_account_with_their_subscriptions(client, auth,
         (ADVERTISER_A, "Acme Outdoor"),
         (ADVERTISER_B, "Tienda Solar"),
     ]
-    assert {a["subscription_id"] for a in items} == set(fake.subscriptions)
+    assert {a["subscription_id"] for a in items} == business.subscription_ids()

@@ -114,3 +114,47 @@ def test_expired_and_inactive_map_to_their_errors() -> None:
 def test_service_principal_actor_names_the_service() -> None:
     principal = principal_from_service_key(SERVICE_KEY, "acme", make_settings())
     assert principal.actor == "service:crm-backend"
+
+
+# Both credentials at once ------------------------------------------------------------------
+
+
+async def test_a_client_that_sends_its_bearer_token_in_every_scheme_is_the_bearer(client) -> None:
+    """What a generated client configured with one token sends (older @hey-api clients fill
+    every declared scheme with it): the same token as bearer, service key and company."""
+    token = make_token("acme", user="u-7")
+    headers = {"Authorization": f"Bearer {token}", "X-API-Key": token, "X-Company-Id": token}
+    created = await client.post(API, json={"platform": "tiktok", "name": "x"}, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["created_by"] == "u-7"
+    listed = await client.get(API, headers=headers)
+    assert [item["name"] for item in listed.json()["items"]] == ["x"]
+
+
+async def test_a_bearer_token_and_a_different_service_key_are_ambiguous(client) -> None:
+    token = make_token("acme")
+    for key in (SERVICE_KEY, "not-a-key"):
+        response = await client.post(
+            API,
+            json={"platform": "tiktok", "name": "x"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-API-Key": key,
+                "X-Company-Id": "acme",
+            },
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "ambiguous_credentials"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert (await client.get(API, headers={"Authorization": f"Bearer {token}"})).json()[
+        "items"
+    ] == []
+
+
+async def test_each_credential_alone_still_works(client, auth) -> None:
+    assert (await client.get(API, headers=auth())).status_code == 200
+    service = {"X-API-Key": SERVICE_KEY, "X-Company-Id": "acme"}
+    assert (await client.get(API, headers=service)).status_code == 200
+    # A non-bearer Authorization header is not a credential of ours: the key decides.
+    basic = {"Authorization": "Basic dXNlcjpwdw=="} | service
+    assert (await client.get(API, headers=basic)).status_code == 200

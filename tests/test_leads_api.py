@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from app.core.db import session_scope
+from app.events.models import CrmDelivery, DeliveryStatus
 from app.leads import service
-from app.leads.models import CrmDelivery, DeliveryStatus, Lead, LeadSource
+from app.leads.models import Lead, LeadSource
 from app.leads.parsing import parse_entry
 from tests.conftest import make_settings
 from tests.test_leads_webhook import (

@@ -27,16 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
+from app.core.queue import Claim
+from app.core.retry import backoff_seconds, retry_after_seconds
+from app.events import repository as events_repository
+from app.events.delivery import CrmDeliveryWorker, Outcome, crm_http_client
+from app.events.models import CrmDelivery, DeliveryStatus
+from app.events.standard_webhooks import sign
 from app.leads import service
-from app.leads.delivery import (
-    CrmDeliveryWorker,
-    backoff_seconds,
-    crm_http_client,
-    retry_after_seconds,
-)
-from app.leads.models import CrmDelivery, DeliveryStatus, LeadSource
+from app.leads.models import LeadSource
 from app.leads.parsing import parse_entry
-from app.leads.standard_webhooks import sign
 from app.main import create_app
 from tests.conftest import REPO_ROOT, make_settings
 from tests.crm_receiver import CrmReceiver, serve
@@ -45,6 +44,7 @@ from tests.test_leads_webhook import connect_advertiser, lead_entry
 CRM_SECRET = "test-crm-secret-0123456789"
 WHSEC_SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 DELIVERIES = "/api/integrations/leads/deliveries/"
+RECOVER = "/api/integrations/events/deliveries/recover/"
 WAIT_SECONDS = 30.0
 
 
@@ -306,6 +306,53 @@ async def test_a_permanent_refusal_is_dead_at_once_and_replayable(
     assert receiver.times(delivery_id) == 2
     delivered = await client.get(DELIVERIES, headers=auth("acme"), params={"status": "delivered"})
     assert [item["id"] for item in delivered.json()["items"]] == [delivery_id]
+
+
+@pytest.mark.parametrize("requeue", ["replay", "recover"])
+async def test_a_zombie_attempt_settles_nothing_after_a_requeue_and_a_new_claim(
+    requeue: str,
+    worker: CrmDeliveryWorker,
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    # A worker's attempt 1 hangs past its lease; another claims the delivery and it dies;
+    # a requeue resets its attempts, so the next claim is attempt 1 again. The first
+    # worker's late answer must not settle that new attempt.
+    [delivery_id] = await seed(sessionmaker, settings, 1)
+    lease = timedelta(seconds=settings.crm_delivery_lease_seconds)
+    now = utcnow()
+
+    async def claim_at(at: datetime) -> Claim:
+        async with session_scope(sessionmaker) as session:
+            [claimed] = await events_repository.claim_due(session, at, at + lease, 10)
+        return claimed
+
+    zombie = await claim_at(now)
+    taken_over = await claim_at(now + lease + timedelta(seconds=1))
+    await worker._settle(taken_over, Outcome("dead", 400, "HTTP 400"))
+    if requeue == "replay":
+        response = await client.post(f"{DELIVERIES}{delivery_id}/replay/", headers=auth("acme"))
+    else:
+        since = (utcnow() - timedelta(days=1)).isoformat()
+        response = await client.post(RECOVER, headers=auth("acme"), json={"since": since})
+    assert response.status_code == 200, response.text
+    fresh = await claim_at(utcnow() + timedelta(seconds=1))
+    assert (zombie.attempt, fresh.attempt) == (1, 1)
+
+    await worker._settle(zombie, Outcome("delivered", 200))
+
+    [delivery] = await deliveries(sessionmaker)
+    assert (delivery.status, delivery.attempts, delivery.delivered_at) == (
+        DeliveryStatus.delivering,
+        1,
+        None,
+    )
+    assert delivery.lease_until == fresh.lease_until
+    await worker._settle(fresh, Outcome("delivered", 200))
+    [delivery] = await deliveries(sessionmaker)
+    assert delivery.status == DeliveryStatus.delivered
 
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:

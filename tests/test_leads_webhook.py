@@ -18,18 +18,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
+from app.advertisers.models import TikTokAdvertiser
 from app.core.config import Settings
 from app.core.db import session_scope
-from app.events.models import Event, EventType
+from app.events.models import CrmDelivery, DeliveryStatus, Event, EventType
 from app.leads import service
 from app.leads.jobs import attach_unassigned_leads
-from app.leads.models import (
-    CrmDelivery,
-    DeliveryStatus,
-    Lead,
-    LeadSource,
-    TikTokAdvertiser,
-)
+from app.leads.models import Lead, LeadSource
 from app.leads.parsing import parse_entry
 from app.main import create_app
 from app.webhooks.models import LeadWebhookAuth, LeadWebhookDelivery
@@ -202,6 +197,7 @@ async def test_the_documented_payload_is_stored_as_a_lead_of_the_advertisers_com
     assert stored.auth_method == LeadWebhookAuth.url_token
     assert (stored.entry_count, stored.new_lead_count) == (1, 1)
     assert stored.body == DOCUMENTED_BODY.decode()
+    assert stored.next_attempt_at == stored.received_at  # due for the inbox when received
     assert delivery.lead_id == lead.id
     assert delivery.company_id == "acme"
     assert delivery.status == DeliveryStatus.pending

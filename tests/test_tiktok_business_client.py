@@ -487,18 +487,6 @@ async def test_unsubscribe_posts_app_credentials_and_the_id(
     }
 
 
-async def test_create_test_lead_posts_advertiser_and_form(
-    business: TikTokBusinessClient, upstream: respx.MockRouter
-) -> None:
-    route = upstream.post("/page/lead/mock/create/").respond(200, content=ok({"lead_id": "9"}))
-
-    await business.create_test_lead(TOKEN, str(ADVERTISER), str(FORM))
-
-    request = route.calls.last.request
-    assert request.headers["Access-Token"] == TOKEN
-    assert json_of(request) == {"advertiser_id": str(ADVERTISER), "page_id": str(FORM)}
-
-
 # --- the error mapping ------------------------------------------------------------------------
 
 

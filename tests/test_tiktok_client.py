@@ -638,41 +638,6 @@ async def test_a_video_id_that_went_through_a_float_is_invalid_response(
     assert caught.value.log_id == "log-ok"
 
 
-async def test_video_query_sends_the_ids_as_filters(
-    tiktok: TikTokClient, upstream: respx.MockRouter
-) -> None:
-    route = upstream.post("/v2/video/query/").respond(
-        200, json=display_ok({"videos": [{"id": 7126711421177430274, "cover_image_url": "u"}]})
-    )
-
-    videos = await tiktok.video_query(ACCESS, ["7126711421177430274"])
-
-    body = json.loads(route.calls.last.request.content)
-    assert body == {"filters": {"video_ids": ["7126711421177430274"]}}
-    assert route.calls.last.request.url.params["fields"].split(",") == list(VIDEO_FIELDS)
-    assert [(video.id, video.cover_image_url) for video in videos] == [("7126711421177430274", "u")]
-
-
-async def test_video_query_with_more_than_20_ids_raises_before_calling(
-    tiktok: TikTokClient, upstream: respx.MockRouter
-) -> None:
-    route = upstream.post("/v2/video/query/").respond(200, json=display_ok({"videos": []}))
-
-    with pytest.raises(ValueError, match="at most 20"):
-        await tiktok.video_query(ACCESS, [str(n) for n in range(21)])
-
-    assert route.call_count == 0
-
-
-async def test_video_query_with_no_ids_makes_no_call(
-    tiktok: TikTokClient, upstream: respx.MockRouter
-) -> None:
-    route = upstream.post("/v2/video/query/").respond(200, json=display_ok({"videos": []}))
-
-    assert await tiktok.video_query(ACCESS, []) == []
-    assert route.call_count == 0
-
-
 @pytest.mark.parametrize("max_count", [0, 21])
 async def test_video_list_page_size_outside_1_to_20_raises(
     tiktok: TikTokClient, max_count: int

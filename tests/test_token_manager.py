@@ -34,7 +34,7 @@ from app.oauth.models import ConsumedOAuthState
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokRateLimited, TikTokReauthRequired, TikTokUnavailable
 from app.tiktok.schemas import TokenSet
-from app.tokens import store
+from app.tokens import store, unreadable
 from app.tokens.manager import (
     AccessToken,
     AccountGone,
@@ -42,6 +42,7 @@ from app.tokens.manager import (
     ReauthRequired,
     TokenManager,
 )
+from app.tokens.store import ACCESS, REFRESH
 from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings, make_settings
 
 TIKTOK = FAKE_TIKTOK
@@ -249,8 +250,8 @@ async def test_refresh_happens_once_under_concurrency(
     assert form_of(token_route.calls.last.request)["refresh_token"] == OLD_REFRESH
     after = await load(sessionmaker, account_id)
     assert after.token_version == before.token_version + 1
-    assert store.refresh_token(after, cipher) == NEW_REFRESH
-    assert store.access_token(after, cipher) == NEW_ACCESS
+    assert unreadable.read(after, cipher, REFRESH) == NEW_REFRESH
+    assert unreadable.read(after, cipher, ACCESS) == NEW_ACCESS
     assert after.access_token_expires_at is not None
     assert after.access_token_expires_at > utcnow() + timedelta(hours=23)
     assert after.status == AccountStatus.connected
@@ -306,7 +307,7 @@ async def test_two_replicas_refresh_once(database_url, sessionmaker, cipher, tik
     after = await load(sessionmaker, account_id)
     assert after.status == AccountStatus.connected
     assert after.token_version == before.token_version + 1
-    assert store.refresh_token(after, cipher) in endpoint.live
+    assert unreadable.read(after, cipher, REFRESH) in endpoint.live
     assert len(await logs(sessionmaker, account_id, "token.refreshed")) == 1
 
 
@@ -484,7 +485,7 @@ async def test_transient_failure_while_token_still_valid_returns_the_current_tok
     assert token_route.call_count == 1  # a token grant is never blindly retried
     account = await load(sessionmaker, account_id)
     assert account.status == AccountStatus.connected
-    assert store.refresh_token(account, cipher) == OLD_REFRESH
+    assert unreadable.read(account, cipher, REFRESH) == OLD_REFRESH
     [entry] = await logs(sessionmaker, account_id, "token.refresh_failed")
     assert entry.level == "warning"
     assert entry.data["error"] == error.code
@@ -510,7 +511,7 @@ async def test_transient_failure_with_expired_token_raises_and_keeps_the_account
     account = await load(sessionmaker, account_id)
     assert account.status == AccountStatus.connected
     assert account.last_error_code is None
-    assert store.refresh_token(account, cipher) == OLD_REFRESH
+    assert unreadable.read(account, cipher, REFRESH) == OLD_REFRESH
     [entry] = await logs(sessionmaker, account_id, "token.refresh_failed")
     assert entry.level == "warning"
 
@@ -552,7 +553,7 @@ async def test_transient_failure_never_hands_back_the_token_tiktok_rejected(
     account = await load(sessionmaker, account_id)
     assert account.status == AccountStatus.connected
     assert account.token_version == rejected.version
-    assert store.refresh_token(account, cipher) == OLD_REFRESH
+    assert unreadable.read(account, cipher, REFRESH) == OLD_REFRESH
     assert token_route.call_count == 1
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -25,8 +25,8 @@ from app.accounts import repository
 from app.accounts.models import AccountStatus
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
-from app.core.db import utcnow
-from app.jobs.token_refresh import refresh_due_tokens
+from app.core.db import session_scope, utcnow
+from app.jobs.token_refresh import CLAIM_LEASE, refresh_due_tokens
 from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
 from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings
@@ -171,9 +171,9 @@ async def test_at_most_the_configured_number_of_refreshes_are_in_flight(
 async def test_two_replicas_passes_refresh_each_account_exactly_once(
     app, database_url, sessionmaker, cipher, tiktok, token_route
 ) -> None:
-    """PostgreSQL: the replicas claim disjoint batches (`SKIP LOCKED`) and both take part.
-    SQLite: both may pick the same account; the write lock serializes their refreshes and the
-    manager's re-check under it makes the second pick a no-op."""
+    """The replicas claim disjoint batches (`SKIP LOCKED` and the claim's lease); on
+    PostgreSQL both take part. SQLite's write lock serializes their refreshes, and the
+    manager's re-check under it would make a second pick of one account a no-op."""
     accounts = await seed_due(sessionmaker, cipher, 120)
     endpoint = FakeTokenEndpoint(set(accounts), delay=0.01)
     token_route.mock(side_effect=endpoint)
@@ -263,13 +263,44 @@ async def test_concurrent_claims_take_disjoint_batches(app, sessionmaker, cipher
     now = utcnow()
     access_before, refresh_before = now + REFRESH_AHEAD, now + RENEW_BEFORE
 
+    lease = {"now": now, "lease_until": now + CLAIM_LEASE}
+
     async with sessionmaker() as holding, sessionmaker() as other:
         first = await repository.claim_due_for_refresh(
-            holding, access_before, refresh_before, after=None, limit=5
+            holding, access_before, refresh_before, after=None, limit=5, **lease
         )
         second = await repository.claim_due_for_refresh(
-            other, access_before, refresh_before, after=None, limit=5
+            other, access_before, refresh_before, after=None, limit=5, **lease
         )
 
     assert (len(first), len(second)) == (5, 3)
     assert set(first) | set(second) == set(accounts.values())
+
+
+async def test_claims_stay_disjoint_after_their_transactions_commit(sessionmaker, cipher) -> None:
+    """A pass commits its claim before it refreshes: the lease, not a row lock, keeps the
+    accounts from the other replica's claims meanwhile, until it lapses."""
+    accounts = await seed_due(sessionmaker, cipher, 12)
+    now = utcnow()
+    access_before, refresh_before = now + REFRESH_AHEAD, now + RENEW_BEFORE
+
+    async def claim(at: datetime) -> list[uuid.UUID]:
+        async with session_scope(sessionmaker) as session:
+            return await repository.claim_due_for_refresh(
+                session,
+                access_before,
+                refresh_before,
+                after=None,
+                limit=5,
+                now=at,
+                lease_until=at + CLAIM_LEASE,
+            )
+
+    first, second = await asyncio.gather(claim(now), claim(now))
+    third = await claim(now)
+
+    assert sorted(map(len, (first, second, third))) == [2, 5, 5]
+    assert set(first) | set(second) | set(third) == set(accounts.values())
+    assert await claim(now + CLAIM_LEASE - timedelta(seconds=1)) == []
+    # Not released: a refresh moves the account out of "due"; one left due waits it out.
+    assert len(await claim(now + CLAIM_LEASE + timedelta(seconds=1))) == 5

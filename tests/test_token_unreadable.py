@@ -3,14 +3,14 @@ or column, or sealed under a key since removed) never becomes a 500 and never st
 account: the account becomes `reauth_required` with a log entry that says which token and
 why, and disconnect and delete always work, skipping the revoke of what cannot be read.
 
-Both platforms, on SQLite and PostgreSQL; TikTok is faked with respx and must not be called
-with a token it never issued.
+Both platforms, on SQLite and PostgreSQL; Login Kit is faked with respx, TikTok for Business
+is the emulator (tests/ads_support.py); neither must be called with a token it never issued.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 
 import httpx
@@ -20,8 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
-from app.ads.jobs import check_due_subscriptions
-from app.ads.models import AdvertiserSubscriptionCheck
+from app.advertisers.jobs import check_due_subscriptions
+from app.advertisers.models import TikTokAdvertiser
 from app.audit.models import IntegrationLog
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
@@ -31,7 +31,7 @@ from app.tiktok.schemas import TokenSet
 from app.tokens import store
 from app.tokens.manager import ReauthRequired, TokenManager, TokenUnreadable
 from app.tokens.store import ACCESS, REFRESH
-from tests.ads_support import BUSINESS_API, FakeBusiness, ads_settings, connect_ads
+from tests.ads_support import EmulatedBusiness, ads_settings, connect_ads, emulated_business
 from tests.conftest import FAKE_TIKTOK
 
 ACCOUNTS = "/api/integrations/accounts/"
@@ -70,9 +70,9 @@ def login_kit() -> Iterator[dict[str, respx.Route]]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBusiness]:
-    with respx.mock(base_url=BUSINESS_API, assert_all_called=False) as router:
-        yield FakeBusiness(router)
+async def business(settings: Settings) -> AsyncIterator[EmulatedBusiness]:
+    async with emulated_business(settings) as emulated:
+        yield emulated
 
 
 @pytest.fixture
@@ -324,7 +324,7 @@ async def connected_ads(
 
 
 async def test_an_ads_read_with_a_malformed_token_is_409_and_flags_the_account(
-    client, auth, fake, sessionmaker, cipher
+    client, auth, business, sessionmaker, cipher
 ) -> None:
     account_id = await connected_ads(client, auth, sessionmaker, cipher)
 
@@ -333,11 +333,11 @@ async def test_an_ads_read_with_a_malformed_token_is_409_and_flags_the_account(
     assert response.status_code == 409, response.text
     assert response.json()["error"]["code"] == "reauth_required"
     assert_flagged(await load(sessionmaker, account_id), await events(sessionmaker), ACCESS)
-    assert fake.page_get.call_count == 0
+    assert business.page_get.call_count == 0
 
 
 async def test_an_ads_account_with_a_malformed_token_can_be_disconnected(
-    client, auth, fake, sessionmaker, cipher
+    client, auth, business, sessionmaker, cipher
 ) -> None:
     account_id = await connected_ads(client, auth, sessionmaker, cipher)
 
@@ -347,8 +347,8 @@ async def test_an_ads_account_with_a_malformed_token_can_be_disconnected(
     assert response.json()["status"] == "disconnected"
     account = await load(sessionmaker, account_id)
     assert account.access_token_ciphertext is None
-    assert fake.revoke.call_count == 0
-    assert fake.unsubscribe.call_count == 2  # the app's own credentials, no token needed
+    assert business.revoke.call_count == 0
+    assert business.unsubscribe.call_count == 2  # the app's own credentials, no token needed
     last = (await events(sessionmaker, account_id))[-1]
     assert last.event == "account.disconnected"
     assert last.level == "warning"
@@ -359,28 +359,28 @@ async def test_an_ads_account_with_a_malformed_token_can_be_disconnected(
 
 
 async def test_an_ads_account_with_a_malformed_token_can_be_deleted(
-    client, auth, fake, sessionmaker, cipher
+    client, auth, business, sessionmaker, cipher
 ) -> None:
     account_id = await connected_ads(client, auth, sessionmaker, cipher)
 
     response = await client.delete(f"{ACCOUNTS}{account_id}/", headers=auth())
 
     assert response.status_code == 204, response.text
-    assert fake.revoke.call_count == 0
+    assert business.revoke.call_count == 0
     [deleted] = [e for e in await events(sessionmaker) if e.event == "account.deleted"]
     assert deleted.data["revoke_skipped"] == "token_unreadable"
 
 
 async def test_the_subscription_check_flags_an_ads_account_it_cannot_read(
-    client, auth, fake, app, sessionmaker, cipher
+    client, auth, business, app, sessionmaker, cipher
 ) -> None:
     account_id = await connected_ads(client, auth, sessionmaker, cipher)
     async with session_scope(sessionmaker) as session:  # as if checked a day ago
         await session.execute(
-            update(AdvertiserSubscriptionCheck).values(checked_at=utcnow() - timedelta(days=1))
+            update(TikTokAdvertiser).values(checked_at=utcnow() - timedelta(days=1))
         )
 
     await check_due_subscriptions(app.state.ads)
 
-    assert fake.list_subscriptions.call_count == 0
+    assert business.list_subscriptions.call_count == 0
     assert_flagged(await load(sessionmaker, account_id), await events(sessionmaker), ACCESS)

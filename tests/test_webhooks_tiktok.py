@@ -24,6 +24,7 @@ from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.tiktok.errors import TikTokNotConfigured
 from app.webhooks import jobs as inbox_jobs
+from app.webhooks import repository as inbox_repository
 from app.webhooks import service
 from app.webhooks.jobs import process_new_events, sweep_webhook_events
 from app.webhooks.models import TikTokWebhookEvent, WebhookEventStatus
@@ -44,6 +45,8 @@ CLIENT_KEY = "ck"
 SECRET = "test_client_secret"
 OPEN_ID = "act.example12345Example12345Example"
 OTHER_OPEN_ID = "act.someone-else"
+# Past any retry backoff of the inbox: its sweeps are driven at times after this.
+BACKOFF_OVER = timedelta(seconds=inbox_repository.RETRY_CAP_SECONDS + 1)
 
 # TIKTOK_API.md §3: TikTok's documented test vector.
 VECTOR_BODY = (
@@ -757,12 +760,14 @@ async def test_a_processing_failure_leaves_the_event_received_for_the_sweeper(
     assert (await account(sessionmaker, account_id)).status == AccountStatus.connected
 
     monkeypatch.undo()
-    assert await sweep_webhook_events(sessionmaker, grace=timedelta(0)) == 1
+    # The sweep after the failure's backoff.
+    later = utcnow() + BACKOFF_OVER
+    assert await sweep_webhook_events(sessionmaker, grace=timedelta(0), now=later) == 1
     [event] = await stored_events(sessionmaker)
     assert event.status == WebhookEventStatus.processed
     assert event.attempts == 2
     assert (await account(sessionmaker, account_id)).status == AccountStatus.disconnected
-    assert await sweep_webhook_events(sessionmaker, grace=timedelta(0)) == 0
+    assert await sweep_webhook_events(sessionmaker, grace=timedelta(0), now=later) == 0
     assert len(await logs(sessionmaker, account_id)) == 1
 
 
@@ -776,12 +781,46 @@ async def test_an_event_that_keeps_failing_is_marked_failed_after_the_last_attem
 
     monkeypatch.setattr(service, "_record", broken)
     await deliver(client, encode(envelope("video.publish.completed", content={"share_id": "s"})))
-    for _ in range(service.MAX_ATTEMPTS):
-        await sweep_webhook_events(sessionmaker, grace=timedelta(0))
+    now = utcnow()
+    for sweep in range(1, service.MAX_ATTEMPTS + 1):
+        # Each sweep once the last failure's backoff is over.
+        await sweep_webhook_events(sessionmaker, grace=timedelta(0), now=now + sweep * BACKOFF_OVER)
     [event] = await stored_events(sessionmaker)
     assert event.status == WebhookEventStatus.failed
     assert event.attempts == service.MAX_ATTEMPTS
     assert event.reason == "RuntimeError: bug"
+
+
+async def test_a_failed_event_waits_its_backoff_and_a_sweep_tries_each_event_once(
+    app: FastAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(*_: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(service, "_record", broken)
+    # More failing events than a batch: the sweep goes on while batches come back full.
+    count = inbox_jobs.BATCH_SIZE + 10
+    async with session_scope(sessionmaker) as session:
+        for share in range(count):
+            body = encode(envelope("video.publish.completed", content={"share_id": str(share)}))
+            webhook = SignedWebhook(body=body, timestamp=int(time.time()), client_key=CLIENT_KEY)
+            assert (await service.receive(session, webhook)).status == "accepted"
+    events = await stored_events(sessionmaker)
+    assert all(e.next_attempt_at == e.received_at for e in events)  # due when received
+    now = utcnow()
+
+    assert await sweep_webhook_events(sessionmaker, grace=timedelta(0), now=now) == 0
+
+    events = await stored_events(sessionmaker)
+    assert len(events) == count
+    assert {(e.status, e.attempts) for e in events} == {(WebhookEventStatus.received, 1)}
+    assert all(now < e.next_attempt_at <= now + BACKOFF_OVER for e in events)
+    assert await sweep_webhook_events(sessionmaker, grace=timedelta(0), now=now) == 0
+    assert {e.attempts for e in await stored_events(sessionmaker)} == {1}
+    await sweep_webhook_events(sessionmaker, grace=timedelta(0), now=now + BACKOFF_OVER)
+    assert {e.attempts for e in await stored_events(sessionmaker)} == {2}
 
 
 async def test_the_sweeper_leaves_fresh_events_to_the_request_that_stored_them(
@@ -815,6 +854,16 @@ async def test_the_sweeper_forgets_settled_events_after_the_retention(
         )
     await sweep_webhook_events(sessionmaker)
     assert await stored_events(sessionmaker) == []
+
+
+async def test_a_row_stored_without_a_due_time_is_due_when_it_was_received(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    received = datetime.now(UTC) - timedelta(hours=2)
+    async with session_scope(sessionmaker) as session:
+        session.add(TikTokWebhookEvent(dedupe_key="b" * 64, body="{}", received_at=received))
+    [event] = await stored_events(sessionmaker)
+    assert (event.received_at, event.next_attempt_at) == (received, received)
 
 
 # With the emulator ---------------------------------------------------------------------------

@@ -108,8 +108,10 @@ async def test_every_configured_upstream_contributes_its_jobs(settings: Settings
         "token_refresh",
         "webhook_sweep",
         "lead_attach",
+        "event_sequencer",
         "profile_sync",
         "lead_backfill",
+        "lead_reconciliation",
         "lead_subscription_check",
         "crm_delivery",
     ]
@@ -119,4 +121,5 @@ async def test_every_configured_upstream_contributes_its_jobs(settings: Settings
             "token_refresh",
             "webhook_sweep",
             "lead_attach",
+            "event_sequencer",
         ]

@@ -5,35 +5,41 @@ they come with HTTP 200 and `code != 0` (40105 invalid token, 40102 expired toke
 advertiser not granted, 40002 bad parameters). Calls authenticate with the `Access-Token`
 header; app-level calls (token exchange and refresh, revoke, subscriptions) with `app_id`
 and `secret`. Ids go out as TikTok sends them: some quoted, some bare 19-digit integers.
+Injected faults strike before the endpoint runs, or after it acted (`after`: the effect
+stays, the answer is replaced, as when TikTok's answer is lost on the way back).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 
 from tiktok_emulator.business_seed import FakeAdvertiser, FakeForm, Region
 from tiktok_emulator.business_state import (
     BAD_PARAMS,
     GRANTED_SCOPE,
+    TASK_FAULTS,
     AccessGrant,
     BusinessEndpoint,
     BusinessError,
     BusinessFault,
+    BusinessFaultKind,
+    FaultTarget,
     IssuedPair,
 )
 from tiktok_emulator.business_webhooks import deliver_leads
 from tiktok_emulator.deps import EmulatorDep
 from tiktok_emulator.state import EmulatorState
 from tiktok_emulator.wire import InjectedFault
-
-router = APIRouter(prefix="/open_api/v1.3", tags=["tiktok for business"])
 
 REGION_HEADER = "x-lead-region"
 MAX_PAGE_SIZE = 100
@@ -42,6 +48,11 @@ _GATEWAY_503 = (
     "<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
 )
 _GARBAGE = b'{"code": 0, "message": "OK", "data": {"list": [{"advertiser_id": 71310000'
+# A 200 "file" that is neither JSON nor a CSV or zip anyone can read (a UTF-16 mark, then an
+# odd number of bytes).
+_CORRUPT_FILE = b"\xff\xfe\x00garbage without a header"
+# Where a fault that strikes after the endpoint waits for the endpoint to finish.
+_LOST_ANSWER = "business_lost_answer"
 
 
 def envelope(code: int, message: str, request_id: str, data: dict[str, Any]) -> JSONResponse:
@@ -59,23 +70,81 @@ def _fault_response(fault: BusinessFault, request_id: str) -> Response:
         return HTMLResponse(_GATEWAY_503, status_code=503)
     if fault.kind == "garbage":
         return Response(_GARBAGE, media_type="application/json")
+    if fault.kind == "corrupt_file":
+        return Response(_CORRUPT_FILE, media_type="text/csv")
     return envelope(fault.code, "Injected error.", request_id, {})
 
 
+class _LostAnswerRoute(APIRoute):
+    """Serves a fault that struck after the endpoint acted instead of the endpoint's answer
+    (or error): TikTok did the work, the caller never hears of it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_then_lose(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except BusinessError:
+                if _LOST_ANSWER not in request.scope:
+                    raise
+                response = request.scope[_LOST_ANSWER]
+            lost: Response = request.scope.get(_LOST_ANSWER, response)
+            return lost
+
+        return handle_then_lose
+
+
+router = APIRouter(
+    prefix="/open_api/v1.3", tags=["tiktok for business"], route_class=_LostAnswerRoute
+)
+
+
+def _region_of(request: Request) -> Region | None:
+    region = request.headers.get(REGION_HEADER, "").strip().lower()
+    return "eu" if region == "eu" else "us" if region == "us" else None
+
+
+async def _target(request: Request) -> FaultTarget:
+    """The advertiser (query, JSON body or subscription detail) and region a request names."""
+    advertiser: object = request.query_params.get("advertiser_id")
+    if advertiser is None and request.method == "POST":
+        try:
+            document = json.loads(await request.body())
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            detail = document.get("subscription_detail")
+            inner = detail.get("advertiser_id") if isinstance(detail, dict) else None
+            advertiser = document.get("advertiser_id", inner)
+    named = None if advertiser is None else str(advertiser)
+    return FaultTarget(advertiser_id=named, region=_region_of(request))
+
+
 async def _enter(
-    emulator: EmulatorState, endpoint: BusinessEndpoint, *, polling: bool = False
-) -> bool:
-    """Count the call and apply the next matching fault; True when the task must fail."""
+    request: Request,
+    emulator: EmulatorState,
+    endpoint: BusinessEndpoint,
+    *,
+    polling: bool = False,
+) -> BusinessFaultKind | None:
+    """Count the call and apply the next matching fault; returns a task fault's kind (for
+    the status poll to apply)."""
     emulator.count(f"business.{endpoint}")
-    fault = emulator.business.take_fault(endpoint, polling=polling)
+    target = await _target(request)
+    fault = emulator.business.take_fault(endpoint, target, polling=polling)
     if fault is None:
-        return False
+        return None
     if fault.kind == "latency":
         await asyncio.sleep(fault.latency_ms / 1000)
-        return False
-    if fault.kind == "task_failed":
-        return True
-    raise InjectedFault(_fault_response(fault, emulator.log_id()))
+        return None
+    if fault.kind in TASK_FAULTS:
+        return fault.kind
+    response = _fault_response(fault, emulator.log_id())
+    if fault.after:
+        request.scope[_LOST_ANSWER] = response
+        return None
+    raise InjectedFault(response)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -118,6 +187,7 @@ def _int_param(request: Request, name: str, default: int, high: int) -> int:
 
 
 def _region(request: Request) -> Region | None:
+    """The region header, checked: an unknown region is refused."""
     raw = request.headers.get(REGION_HEADER)
     if raw is None or raw == "":
         return None
@@ -174,7 +244,7 @@ def _token_data(emulator: EmulatorState, issued: IssuedPair) -> dict[str, Any]:
 
 @router.post("/oauth2/access_token/", name="business_access_token")
 async def access_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
-    await _enter(emulator, "access_token")
+    await _enter(request, emulator, "access_token")
     body = await _app_body(request, emulator)
     return _ok(emulator, _token_data(emulator, emulator.business.exchange(body.get("auth_code"))))
 
@@ -182,7 +252,7 @@ async def access_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
 @router.post("/oauth2/refresh_token/", name="business_refresh_token")
 async def refresh_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
     """Expiring model: a new pair; the refresh token sent dies (40105 when sent again)."""
-    await _enter(emulator, "refresh_token")
+    await _enter(request, emulator, "refresh_token")
     body = await _app_body(request, emulator)
     issued = emulator.business.refresh(body.get("refresh_token"))
     return _ok(emulator, _token_data(emulator, issued))
@@ -190,7 +260,7 @@ async def refresh_token(request: Request, emulator: EmulatorDep) -> JSONResponse
 
 @router.post("/oauth2/revoke_token/", name="business_revoke_token")
 async def revoke_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
-    await _enter(emulator, "revoke_token")
+    await _enter(request, emulator, "revoke_token")
     body = await _app_body(request, emulator)
     world = emulator.business
     world.revoke(body.get("access_token"))
@@ -199,7 +269,7 @@ async def revoke_token(request: Request, emulator: EmulatorDep) -> JSONResponse:
 
 @router.get("/oauth2/advertiser/get/", name="business_advertisers")
 async def advertisers(request: Request, emulator: EmulatorDep) -> JSONResponse:
-    await _enter(emulator, "advertiser_get")
+    await _enter(request, emulator, "advertiser_get")
     world = emulator.business
     world.authenticate_app(request.query_params.get("app_id"), request.query_params.get("secret"))
     grant = _grant(request, emulator)
@@ -215,12 +285,15 @@ async def advertisers(request: Request, emulator: EmulatorDep) -> JSONResponse:
 
 @router.get("/page/get/", name="business_forms")
 async def forms(request: Request, emulator: EmulatorDep) -> JSONResponse:
-    await _enter(emulator, "page_get")
+    await _enter(request, emulator, "page_get")
     advertiser = _query_advertiser(request, emulator)
     if request.query_params.get("business_type") != "LEAD_GEN":
         raise BusinessError(BAD_PARAMS, "business_type must be LEAD_GEN.")
     page = _int_param(request, "page", 1, 10_000)
-    page_size = _int_param(request, "page_size", 10, MAX_PAGE_SIZE)
+    # TikTok may answer smaller pages than asked: page_info says which size it used.
+    page_size = min(
+        _int_param(request, "page_size", 10, MAX_PAGE_SIZE), emulator.business.forms_page_size
+    )
     all_forms = advertiser.forms
     chosen = all_forms[(page - 1) * page_size : page * page_size]
     items = [
@@ -247,7 +320,7 @@ async def lead_task(request: Request, emulator: EmulatorDep) -> JSONResponse:
     """Without task_id: create an export task. With it: poll, one step per call."""
     body = await _body(request)
     polling = body.get("task_id") not in (None, "")
-    fail = await _enter(emulator, "lead_task", polling=polling)
+    task_fault = await _enter(request, emulator, "lead_task", polling=polling)
     grant = _grant(request, emulator)
     advertiser, form = _advertiser_and_form(emulator, grant, body)
     region = _region(request)
@@ -258,12 +331,12 @@ async def lead_task(request: Request, emulator: EmulatorDep) -> JSONResponse:
     task = world.task(advertiser.advertiser_id, _id(body.get("task_id"), "task_id"), region)
     if task.page_id != form.page_id:
         raise BusinessError(BAD_PARAMS, "task_id does not belong to this page_id.")
-    return _ok(emulator, {"task_id": task.task_id, "status": world.poll(task, fail=fail)})
+    return _ok(emulator, {"task_id": task.task_id, "status": world.poll(task, fault=task_fault)})
 
 
 @router.get("/page/lead/task/download/", name="business_lead_download")
 async def lead_download(request: Request, emulator: EmulatorDep) -> Response:
-    await _enter(emulator, "lead_download")
+    await _enter(request, emulator, "lead_download")
     advertiser = _query_advertiser(request, emulator)
     world = emulator.business
     task_id = _id(request.query_params.get("task_id"), "task_id")
@@ -277,7 +350,7 @@ async def lead_download(request: Request, emulator: EmulatorDep) -> Response:
 @router.post("/page/lead/mock/create/", name="business_mock_lead")
 async def mock_lead(request: Request, emulator: EmulatorDep) -> JSONResponse:
     """One test lead per form (delete it to make another); delivered like a real one."""
-    await _enter(emulator, "mock_create")
+    await _enter(request, emulator, "mock_create")
     body = await _body(request)
     _, form = _advertiser_and_form(emulator, _grant(request, emulator), body)
     world = emulator.business
@@ -292,7 +365,7 @@ async def mock_lead(request: Request, emulator: EmulatorDep) -> JSONResponse:
 
 @router.post("/page/lead/mock/delete/", name="business_mock_lead_delete")
 async def mock_lead_delete(request: Request, emulator: EmulatorDep) -> JSONResponse:
-    await _enter(emulator, "mock_delete")
+    await _enter(request, emulator, "mock_delete")
     body = await _body(request)
     _, form = _advertiser_and_form(emulator, _grant(request, emulator), body)
     if not emulator.business.delete_test_lead(form):
@@ -313,7 +386,7 @@ def _callback_url(value: object) -> str:
 
 @router.post("/subscription/subscribe/", name="business_subscribe")
 async def subscribe(request: Request, emulator: EmulatorDep) -> JSONResponse:
-    await _enter(emulator, "subscribe")
+    await _enter(request, emulator, "subscribe")
     body = await _app_body(request, emulator)
     world = emulator.business
     if body.get("subscribe_entity") != "LEAD":
@@ -337,7 +410,7 @@ async def subscribe(request: Request, emulator: EmulatorDep) -> JSONResponse:
 @router.get("/subscription/get/", name="business_subscriptions")
 async def subscriptions(request: Request, emulator: EmulatorDep) -> JSONResponse:
     """The app's live lead subscriptions (those of revoked tokens are gone, silently)."""
-    await _enter(emulator, "subscription_get")
+    await _enter(request, emulator, "subscription_get")
     params = request.query_params
     world = emulator.business
     world.authenticate_app(params.get("app_id"), params.get("secret"))
@@ -366,7 +439,7 @@ async def subscriptions(request: Request, emulator: EmulatorDep) -> JSONResponse
 
 @router.post("/subscription/unsubscribe/", name="business_unsubscribe")
 async def unsubscribe(request: Request, emulator: EmulatorDep) -> JSONResponse:
-    await _enter(emulator, "unsubscribe")
+    await _enter(request, emulator, "unsubscribe")
     body = await _app_body(request, emulator)
     world = emulator.business
     world.unsubscribe(_id(body.get("subscription_id"), "subscription_id"))

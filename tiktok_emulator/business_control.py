@@ -1,10 +1,13 @@
 """Control API for the TikTok for Business side (`/_control/business/...`).
 
-Tests and developers create leads (delivered as webhooks to live subscriptions), resend the
-last delivery, choose how lead webhooks are signed (scheme, and raw or unicode-escaped
-payload) and which token model new grants follow (long-lived, or expiring with a refresh
-token), look at subscriptions, advertisers and deliveries, revoke an advertiser's tokens
-from TikTok's side, and inject Marketing API faults. Ids are strings here.
+Tests and developers set up the advertisers and their forms, create leads (delivered as
+webhooks to live subscriptions), resend the last delivery, choose how lead webhooks are
+signed (scheme, and raw or unicode-escaped payload), which token model new grants follow
+(long-lived, or expiring with a refresh token) and how many forms a page holds, look at
+subscriptions, advertisers and deliveries, drop a share of lead webhooks, revoke an
+advertiser's tokens or drop a subscription from TikTok's side, and inject Marketing API
+faults (for one advertiser or region if need be, before the endpoint runs or after it
+acted). Ids are strings here.
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, BeforeValidator, Field
 
-from tiktok_emulator.business_seed import FakeForm
+from tiktok_emulator.business_seed import (
+    SEED_TIME,
+    FakeAdvertiser,
+    FakeForm,
+    Language,
+    Region,
+    make_form,
+)
 from tiktok_emulator.business_state import (
     BusinessEndpoint,
     BusinessFault,
@@ -53,6 +63,11 @@ class LeadsSpec(BaseModel):
         max_length=255,
         description="The `name` answer of every new lead, in any script (Arabic, accented, "
         "emoji...); default: a generated name in the form's language",
+    )
+    answers: dict[str, Annotated[str, Field(max_length=255)]] | None = Field(
+        None,
+        description="Answers of every new lead by question field (`name`, `email`, "
+        "`phone_number`, or a custom question's label); the others are generated",
     )
 
 
@@ -110,6 +125,23 @@ class LeadsCreated(BaseModel):
     page_id: str
     lead_ids: list[str]
     deliveries: list[DeliveryOut]
+    dropped: list[str] = Field(
+        default_factory=list, description="Leads whose webhook was dropped (never sent)"
+    )
+
+
+class WebhooksOut(BaseModel):
+    drop_share: float
+    dropped_lead_ids: list[str] = Field(description="Every lead whose webhook was dropped")
+
+
+class WebhooksSpec(BaseModel):
+    drop_share: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="The share of new leads whose webhook TikTok never sends (0.2: one in "
+        "five, deterministically), as when TikTok loses them; 0 sends every one",
+    )
 
 
 class Deliveries(BaseModel):
@@ -123,6 +155,7 @@ class SubscriptionOut(BaseModel):
     callback_url: str
     live: bool
     unsubscribed: bool
+    dropped: bool
     token_revoked: bool
 
 
@@ -150,6 +183,42 @@ class Advertisers(BaseModel):
     advertisers: list[AdvertiserOut]
 
 
+class FormSpec(BaseModel):
+    page_id: IdText = Field(pattern=r"^[1-9][0-9]{0,18}$")
+    title: str = Field(min_length=1, max_length=255)
+    language: Language = Field("en", description="Of its questions and export columns")
+    create_time: int = Field(SEED_TIME, ge=0, description="Epoch seconds")
+
+
+class AdvertiserSpec(BaseModel):
+    advertiser_id: IdText = Field(pattern=r"^[1-9][0-9]{0,18}$")
+    advertiser_name: str = Field(min_length=1, max_length=255)
+    forms: list[FormSpec] = Field(default_factory=list)
+
+
+class AdvertisersSpec(BaseModel):
+    advertisers: list[AdvertiserSpec] = Field(
+        description="The advertisers TikTok offers on its consent page, in order (none: a "
+        "user who manages no advertiser account)"
+    )
+
+
+class PagingOut(BaseModel):
+    forms_page_size: int
+
+
+class PagingSpec(BaseModel):
+    forms_page_size: int = Field(
+        ge=1,
+        le=100,
+        description="The most forms one page/get answer holds, whatever page_size asks",
+    )
+
+
+class SubscriptionDropped(BaseModel):
+    subscription_id: str
+
+
 class AdvertiserRevoked(BaseModel):
     advertiser_id: str
     revoked_tokens: int
@@ -159,12 +228,22 @@ class BusinessFaultSpec(BaseModel):
     endpoint: BusinessEndpoint | Literal["*"]
     kind: BusinessFaultKind = Field(
         description="error_code: HTTP 200 envelope with `code`; http_503: gateway page; "
-        "garbage: truncated JSON; latency: delay; task_failed: the next export status poll "
-        "turns the task FAILED"
+        "garbage: truncated JSON; corrupt_file: a 200 body that is no JSON, CSV or zip (for "
+        "lead_download); latency: delay; task_failed: the next export status poll turns the "
+        "task FAILED; task_stalled: the next export status poll does not move the task on"
     )
     count: int = Field(1, ge=1)
     code: int = Field(40100, description="For error_code, e.g. 40100 rate limit, 40105, 50000")
     latency_ms: int = Field(0, ge=0, le=120_000)
+    advertiser_id: IdText | None = Field(
+        None, description="Only requests about this advertiser (query, body or subscription)"
+    )
+    region: Region | None = Field(None, description="Only requests with this x-lead-region")
+    after: bool = Field(
+        False,
+        description="Strike after the endpoint acted: its effect stays (a subscription made, "
+        "a token revoked), its answer is replaced, as when TikTok's answer is lost",
+    )
 
 
 class BusinessFaults(BaseModel):
@@ -192,10 +271,10 @@ def _form_for(world: BusinessWorld, spec: LeadsSpec) -> FakeForm:
         if form is None or spec.advertiser_id not in (None, form.advertiser_id):
             raise HTTPException(404, "No such form for this advertiser.")
         return form
-    advertiser_id = spec.advertiser_id or next(iter(world.advertisers))
-    advertiser = world.advertisers.get(advertiser_id)
-    if advertiser is None:
-        raise HTTPException(404, "No such advertiser.")
+    advertiser_id = spec.advertiser_id or next(iter(world.advertisers), None)
+    advertiser = world.advertisers.get(advertiser_id or "")
+    if advertiser is None or not advertiser.forms:
+        raise HTTPException(404, "No such advertiser, or it has no form.")
     return advertiser.forms[0]
 
 
@@ -204,14 +283,44 @@ async def create_leads(spec: LeadsSpec, emulator: EmulatorDep) -> LeadsCreated:
     """New leads on a form (unique ids, realistic answers), then their webhooks."""
     world = emulator.business
     form = _form_for(world, spec)
-    leads = [world.add_lead(form, region=spec.region, name=spec.name) for _ in range(spec.count)]
+    asked = set(spec.answers or {})
+    unknown = asked.difference(question.field for question in form.questions)
+    if unknown:
+        raise HTTPException(422, f"The form has no question {', '.join(sorted(unknown))}.")
+    leads = [
+        world.add_lead(form, region=spec.region, name=spec.name, chosen=spec.answers)
+        for _ in range(spec.count)
+    ]
+    dropped_before = len(world.dropped_lead_ids)
     deliveries = await deliver_leads(world, leads, batch=spec.batch) if spec.deliver else []
     return LeadsCreated(
         advertiser_id=form.advertiser_id,
         page_id=form.page_id,
         lead_ids=[lead.lead_id for lead in leads],
         deliveries=[_out(delivery) for delivery in deliveries],
+        dropped=world.dropped_lead_ids[dropped_before:],
     )
+
+
+def _webhooks(world: BusinessWorld) -> WebhooksOut:
+    return WebhooksOut(
+        drop_share=world.webhook_drop_share, dropped_lead_ids=list(world.dropped_lead_ids)
+    )
+
+
+@router.get("/webhooks", name="business_webhooks")
+async def webhooks(emulator: EmulatorDep) -> WebhooksOut:
+    """The share of lead webhooks dropped, and the leads dropped so far."""
+    return _webhooks(emulator.business)
+
+
+@router.patch("/webhooks", name="business_set_webhooks")
+async def set_webhooks(spec: WebhooksSpec, emulator: EmulatorDep) -> WebhooksOut:
+    """Drop a share of the next leads' webhooks (never sent, not even redelivered): the
+    leads TikTok holds and only its lead export gives back, so reconciliation has gaps to
+    find; a reset sends every one again."""
+    emulator.business.set_drop_share(spec.drop_share)
+    return _webhooks(emulator.business)
 
 
 @router.post("/deliveries/redeliver", name="business_redeliver")
@@ -296,10 +405,64 @@ async def list_subscriptions(emulator: EmulatorDep) -> Subscriptions:
                 callback_url=subscription.callback_url,
                 live=world.is_live(subscription),
                 unsubscribed=subscription.removed,
+                dropped=subscription.dropped,
                 token_revoked=grant is None or grant.revoked,
             )
         )
     return Subscriptions(subscriptions=items)
+
+
+@router.post("/subscriptions/{subscription_id}/drop", name="business_drop_subscription")
+async def drop_subscription(subscription_id: str, emulator: EmulatorDep) -> SubscriptionDropped:
+    """TikTok stops a subscription silently: neither listed by subscription/get nor
+    delivered to any more, and nobody is told (its token lives on)."""
+    if not emulator.business.drop(subscription_id):
+        raise HTTPException(404, "No such subscription.")
+    return SubscriptionDropped(subscription_id=subscription_id)
+
+
+@router.put("/advertisers", name="business_set_advertisers")
+async def set_advertisers(spec: AdvertisersSpec, emulator: EmulatorDep) -> Advertisers:
+    """Replace the fake advertisers and their forms (and forget every lead): the world a test
+    or a demo needs. Codes, tokens and subscriptions already issued stay; a reset goes back
+    to the seeded advertisers."""
+    page_ids = [form.page_id for advertiser in spec.advertisers for form in advertiser.forms]
+    advertiser_ids = [advertiser.advertiser_id for advertiser in spec.advertisers]
+    if len(set(page_ids)) != len(page_ids) or len(set(advertiser_ids)) != len(advertiser_ids):
+        raise HTTPException(422, "Advertiser and form ids must be unique.")
+    emulator.business.replace_advertisers(
+        [
+            FakeAdvertiser(
+                advertiser_id=advertiser.advertiser_id,
+                advertiser_name=advertiser.advertiser_name,
+                forms=tuple(
+                    make_form(
+                        advertiser.advertiser_id,
+                        form.page_id,
+                        form.title,
+                        form.language,
+                        form.create_time,
+                    )
+                    for form in advertiser.forms
+                ),
+            )
+            for advertiser in spec.advertisers
+        ]
+    )
+    return await list_advertisers(emulator)
+
+
+@router.get("/paging", name="business_paging")
+async def paging(emulator: EmulatorDep) -> PagingOut:
+    return PagingOut(forms_page_size=emulator.business.forms_page_size)
+
+
+@router.patch("/paging", name="business_set_paging")
+async def set_paging(spec: PagingSpec, emulator: EmulatorDep) -> PagingOut:
+    """Make page/get answer smaller pages than asked (clients must follow `total_page`); a
+    reset goes back to the configured size."""
+    emulator.business.forms_page_size = spec.forms_page_size
+    return PagingOut(forms_page_size=spec.forms_page_size)
 
 
 @router.get("/advertisers", name="business_list_advertisers")
@@ -356,6 +519,9 @@ def _pending(world: BusinessWorld) -> BusinessFaults:
                 count=fault.remaining,
                 code=fault.code,
                 latency_ms=fault.latency_ms,
+                advertiser_id=fault.advertiser_id,
+                region=fault.region,
+                after=fault.after,
             )
             for fault in world.faults
         ]
@@ -376,6 +542,9 @@ async def add_fault(spec: BusinessFaultSpec, emulator: EmulatorDep) -> BusinessF
             remaining=spec.count,
             code=spec.code,
             latency_ms=spec.latency_ms,
+            advertiser_id=spec.advertiser_id,
+            region=spec.region,
+            after=spec.after,
         )
     )
     return _pending(emulator.business)

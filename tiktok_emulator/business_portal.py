@@ -3,8 +3,10 @@
 Approve redirects to `redirect_uri?auth_code=X&code=X&state=S` (TikTok sends the code under
 both names). TikTok does not document what a refusal looks like: the emulator redirects with
 `error=access_denied&state=S` and no code, as Login Kit does, so a callback must treat "no
-auth_code" as a refusal whatever else the query holds. Invalid requests (unknown app_id, a
-redirect_uri not allowed) get an error page, never a redirect.
+auth_code" as a refusal whatever else the query holds. A user who manages no advertiser
+account (a world the control API sets up) approves with none ticked, and the token of that
+code covers none. Invalid requests (unknown app_id, a redirect_uri not allowed) get an error
+page, never a redirect.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ async def decide(request: Request, emulator: EmulatorDep) -> RedirectResponse:
         raise AuthorizeRejected("decision must be approve or deny.")
     world = emulator.business
     ticked = {value for value in form.getlist("advertiser_id") if isinstance(value, str)}
-    if not ticked or not ticked <= world.advertisers.keys():
+    # Only a user with no advertiser to list approves with none ticked.
+    if not ticked <= world.advertisers.keys() or (world.advertisers and not ticked):
         raise AuthorizeRejected("Choose at least one of the listed advertisers.")
     # In the order the page lists them.
     advertiser_ids = tuple(a for a in world.advertisers if a in ticked)

@@ -3,7 +3,8 @@
 Ids are 19-digit integers like TikTok's (beyond 2**53, so a float would round them). Every
 advertiser has an English and a Spanish form: the export's question columns are labelled in
 the form's language, the webhook's standard answers are keyed `name`, `email`,
-`phone_number` and custom questions by their label.
+`phone_number` and custom questions by their label. `make_form` builds a form of any id,
+title and language for a world set up through the control API.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 Region = Literal["eu", "us"]
+Language = Literal["en", "es"]
 
-_SEED_TIME = 1_767_225_600  # 2026-01-01T00:00:00Z: seeded forms and leads never move
+SEED_TIME = 1_767_225_600  # 2026-01-01T00:00:00Z: seeded forms and leads never move
 _SEED_LEAD_ID = 7_126_711_421_177_430_274
 _RANDOM_LEAD_ID_BASE = 7_300_000_000_000_000_000
 # Regions of each form's seeded leads: two in the default region, one EU, one US.
@@ -48,7 +50,7 @@ class FakeForm:
     page_id: str
     advertiser_id: str
     title: str
-    language: Literal["en", "es"]
+    language: Language
     create_time: int
     questions: tuple[Question, ...]
     ad: AdRef
@@ -98,30 +100,50 @@ _CUSTOM_ANSWERS = {
 _ASCII = str.maketrans("áéíóúñü'", "aeiounu-")
 
 
+def _ad(title: str, base: int) -> AdRef:
+    """The campaign, ad group and ad showing a form: ids `base` + 1, 2 and 3."""
+    return AdRef(
+        campaign_id=str(base + 1),
+        campaign_name=f"{title} campaign",
+        adgroup_id=str(base + 2),
+        adgroup_name=f"{title} ad group",
+        ad_id=str(base + 3),
+        ad_name=f"{title} ad",
+    )
+
+
 def _form(
     advertiser_index: int,
     form_index: int,
     advertiser_id: str,
     title: str,
-    language: Literal["en", "es"],
+    language: Language,
 ) -> FakeForm:
     n = advertiser_index * 10 + form_index
-    base = 1_790_000_000_000_000_000 + n * 1_000_003
     return FakeForm(
         page_id=str(7_100_000_000_000_000_001 + n * 10_000_019),
         advertiser_id=advertiser_id,
         title=title,
         language=language,
-        create_time=_SEED_TIME - (30 - n) * 86_400,
+        create_time=SEED_TIME - (30 - n) * 86_400,
         questions=_QUESTIONS[language],
-        ad=AdRef(
-            campaign_id=str(base + 1),
-            campaign_name=f"{title} campaign",
-            adgroup_id=str(base + 2),
-            adgroup_name=f"{title} ad group",
-            ad_id=str(base + 3),
-            ad_name=f"{title} ad",
-        ),
+        ad=_ad(title, 1_790_000_000_000_000_000 + n * 1_000_003),
+    )
+
+
+def make_form(
+    advertiser_id: str, page_id: str, title: str, language: Language, create_time: int
+) -> FakeForm:
+    """A form of the given ids: its language's questions, and an ad of its own whose 19-digit
+    ids derive from the form's."""
+    return FakeForm(
+        page_id=page_id,
+        advertiser_id=advertiser_id,
+        title=title,
+        language=language,
+        create_time=create_time,
+        questions=_QUESTIONS[language],
+        ad=_ad(title, 1_790_000_000_000_000_000 + int(page_id) % 10**15 * 10),
     )
 
 
@@ -173,7 +195,7 @@ def seed_leads(advertisers: tuple[FakeAdvertiser, ...]) -> list[FakeLead]:
                         lead_id=str(_SEED_LEAD_ID + n * 1_000_003),
                         page_id=form.page_id,
                         advertiser_id=advertiser.advertiser_id,
-                        create_time=_SEED_TIME - n * 3_600,
+                        create_time=SEED_TIME - n * 3_600,
                         region=region,
                         answers=answers(form, n),
                         ad=form.ad,

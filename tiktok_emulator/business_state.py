@@ -6,17 +6,20 @@ neither reported nor delivered to any more). In the "expiring" token model (§5,
 conflict) an access token lives `expires_in` seconds (then 40102) and comes with a refresh
 token; a refresh issues a new pair and kills the refresh token used (the access tokens
 already issued live on until they expire). Tokens issued for one consent form an
-authorization: a revoke kills all of it, and its subscriptions live as long as it does.
-An export task advances one step per status poll (CREATED, RUNNING, SUCCEED), its file is
-built when it succeeds, holds the leads of the request's region only, and can be downloaded
-for 10 minutes.
+authorization: a revoke kills all of it, and its subscriptions live as long as it does
+(unless TikTok drops one silently, which the control API plays). An export task advances
+one step per status poll (CREATED, RUNNING, SUCCEED), its file is built when it succeeds,
+holds the leads of the request's region only, and can be downloaded for 10 minutes.
+A share of lead webhooks can be dropped (never sent), as when TikTok loses them.
+Injected faults may be limited to one advertiser or one lead region, and may strike after
+the endpoint acted (the answer is lost, the effect stays).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -63,7 +66,11 @@ BusinessEndpoint = Literal[
     "mock_create",
     "mock_delete",
 ]
-BusinessFaultKind = Literal["error_code", "http_503", "garbage", "latency", "task_failed"]
+BusinessFaultKind = Literal[
+    "error_code", "http_503", "garbage", "corrupt_file", "latency", "task_failed", "task_stalled"
+]
+# Kinds that act on the export task itself, so only its status polls take them.
+TASK_FAULTS: frozenset[BusinessFaultKind] = frozenset({"task_failed", "task_stalled"})
 LeadSignature = Literal["open", "tiktok", "none"]
 LeadSignatureForm = Literal["raw", "unicode_escaped"]
 TokenModel = Literal["long_lived", "expiring"]
@@ -122,7 +129,7 @@ class ExportTask:
     advertiser_id: str
     page_id: str
     region: Region | None
-    polls: int = 0
+    polls: int = 0  # the polls that moved it on
     status: TaskStatus = "CREATED"
     succeeded_at: float | None = None
     file: bytes = b""
@@ -137,7 +144,16 @@ class Subscription:
     page_id: str | None
     callback_url: str
     created_at: float
-    removed: bool = False
+    removed: bool = False  # unsubscribed by the app
+    dropped: bool = False  # stopped silently by TikTok (control API)
+
+
+@dataclass(frozen=True)
+class FaultTarget:
+    """What a request is about, for faults limited to an advertiser or a region."""
+
+    advertiser_id: str | None = None
+    region: Region | None = None
 
 
 @dataclass
@@ -147,6 +163,18 @@ class BusinessFault:
     remaining: int
     code: int = 40100
     latency_ms: int = 0
+    # Only requests about this advertiser / with this x-lead-region (None: any).
+    advertiser_id: str | None = None
+    region: Region | None = None
+    # The endpoint acts first and the fault replaces its answer: a lost answer.
+    after: bool = False
+
+    def matches(self, target: FaultTarget, *, polling: bool) -> bool:
+        """Whether a request takes this fault; task faults only hit export status polls."""
+        if self.kind in TASK_FAULTS and not polling:
+            return False
+        same_advertiser = self.advertiser_id in (None, target.advertiser_id)
+        return same_advertiser and self.region in (None, target.region)
 
 
 @dataclass(frozen=True)
@@ -196,6 +224,13 @@ class BusinessWorld:
     token_model: TokenModel = field(init=False)
     access_token_ttl: int = field(init=False)
     refresh_token_ttl: int = field(init=False)
+    # The most forms one page/get answer holds, whatever page_size asks.
+    forms_page_size: int = field(init=False)
+    # The share of leads whose webhook TikTok never sends (control API), what builds up to
+    # the next drop, and the leads dropped so far (in order).
+    webhook_drop_share: float = 0.0
+    _drop_credit: float = 0.0
+    dropped_lead_ids: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lead_signature = self.config.lead_signature
@@ -203,9 +238,16 @@ class BusinessWorld:
         self.token_model = self.config.business_token_model
         self.access_token_ttl = self.config.business_access_token_ttl
         self.refresh_token_ttl = self.config.business_refresh_token_ttl
-        self.advertisers = {a.advertiser_id: a for a in SEED_ADVERTISERS}
-        self.forms = {f.page_id: f for a in SEED_ADVERTISERS for f in a.forms}
+        self.forms_page_size = self.config.business_forms_page_size
+        self.replace_advertisers(SEED_ADVERTISERS)
         self.leads = {lead.lead_id: lead for lead in seed_leads(SEED_ADVERTISERS)}
+
+    def replace_advertisers(self, advertisers: Sequence[FakeAdvertiser]) -> None:
+        """These advertisers and their forms instead of the current ones, with no leads;
+        codes, tokens and subscriptions already issued stay as they are."""
+        self.advertisers = {a.advertiser_id: a for a in advertisers}
+        self.forms = {f.page_id: f for a in advertisers for f in a.forms}
+        self.leads = {}
 
     # --- app credentials, codes and tokens --------------------------------------------------
 
@@ -354,11 +396,13 @@ class BusinessWorld:
             raise BusinessError(BAD_PARAMS, "task_id does not exist (check x-lead-region).")
         return found
 
-    def poll(self, task: ExportTask, *, fail: bool = False) -> TaskStatus:
-        task.polls += 1
-        if fail and task.status != "SUCCEED":
+    def poll(self, task: ExportTask, *, fault: BusinessFaultKind | None = None) -> TaskStatus:
+        """One status poll: the next step, or what a task fault makes of it (task_failed:
+        FAILED; task_stalled: no step)."""
+        if fault == "task_failed" and task.status != "SUCCEED":
             task.status = "FAILED"
-        elif task.status in ("CREATED", "RUNNING"):
+        elif fault != "task_stalled" and task.status in ("CREATED", "RUNNING"):
+            task.polls += 1
             task.status = _PROGRESS[min(task.polls, len(_PROGRESS)) - 1]
             if task.status == "SUCCEED":
                 self._build_file(task)
@@ -411,7 +455,8 @@ class BusinessWorld:
 
     def is_live(self, subscription: Subscription) -> bool:
         grant = self.grants.get(subscription.token)
-        return not subscription.removed and grant is not None and not grant.revoked
+        gone = subscription.removed or subscription.dropped
+        return not gone and grant is not None and not grant.revoked
 
     def live_subscriptions(self, advertiser_id: str | None = None) -> list[Subscription]:
         return [
@@ -426,6 +471,13 @@ class BusinessWorld:
             raise BusinessError(BAD_PARAMS, "subscription_id does not exist.")
         found.removed = True
 
+    def drop(self, subscription_id: str) -> bool:
+        """TikTok stops a subscription without telling anyone; False when there is none."""
+        found = self.subscriptions.get(subscription_id)
+        if found is not None:
+            found.dropped = True
+        return found is not None
+
     def targets(self, lead: FakeLead) -> list[Subscription]:
         """The live subscriptions a lead is delivered to: its advertiser, and its form if named."""
         return [
@@ -433,6 +485,26 @@ class BusinessWorld:
             for s in self.live_subscriptions(lead.advertiser_id)
             if s.page_id in (None, lead.page_id)
         ]
+
+    def set_drop_share(self, share: float) -> None:
+        self.webhook_drop_share = share
+        self._drop_credit = 0.0
+
+    def drop_some(self, leads: Sequence[FakeLead]) -> list[FakeLead]:
+        """The leads whose webhooks are sent: of those with a live subscription, the
+        `webhook_drop_share` is dropped (never sent, remembered in `dropped_lead_ids`).
+        Deterministic: each lead adds the share to a credit and is dropped once it reaches
+        1, so 20% drops exactly one lead in five."""
+        kept = []
+        for lead in leads:
+            if self.webhook_drop_share > 0 and self.targets(lead):
+                self._drop_credit += self.webhook_drop_share
+                if self._drop_credit >= 1.0 - 1e-9:
+                    self._drop_credit -= 1.0
+                    self.dropped_lead_ids.append(lead.lead_id)
+                    continue
+            kept.append(lead)
+        return kept
 
     # --- leads ------------------------------------------------------------------------------
 
@@ -443,17 +515,20 @@ class BusinessWorld:
         region: Region | None,
         test: bool = False,
         name: str | None = None,
+        chosen: Mapping[str, str] | None = None,
     ) -> FakeLead:
-        """A new lead with generated answers; `name`, when given, is its `name` answer."""
+        """A new lead with generated answers; `name`, when given, is its `name` answer, and
+        `chosen` gives the answers of the questions it names (by `field`)."""
         lead_id = random_lead_id()
         while lead_id in self.leads:
             lead_id = random_lead_id()
-        given = answers(form, random_variant())
-        if name is not None:
-            given = tuple(
-                name if question.field == "name" else answer
-                for question, answer in zip(form.questions, given, strict=True)
+        overrides = dict(chosen or {}) | ({"name": name} if name is not None else {})
+        given = tuple(
+            overrides.get(question.field, answer)
+            for question, answer in zip(
+                form.questions, answers(form, random_variant()), strict=True
             )
+        )
         lead = FakeLead(
             lead_id=lead_id,
             page_id=form.page_id,
@@ -482,9 +557,9 @@ class BusinessWorld:
     # --- faults -----------------------------------------------------------------------------
 
     def take_fault(
-        self, endpoint: BusinessEndpoint, *, polling: bool = False
+        self, endpoint: BusinessEndpoint, target: FaultTarget, *, polling: bool = False
     ) -> BusinessFault | None:
-        """The next fault for this request; `task_failed` ones only hit export status polls."""
+        """The next fault for this request; task faults only hit export status polls."""
         return take_next(
-            self.faults, endpoint, eligible=lambda fault: polling or fault.kind != "task_failed"
+            self.faults, endpoint, eligible=lambda fault: fault.matches(target, polling=polling)
         )

@@ -118,4 +118,5 @@ async def send(
 async def deliver_leads(
     world: BusinessWorld, leads: Sequence[FakeLead], *, batch: bool
 ) -> list[LeadDelivery]:
-    return await send(world, plan(world, leads, batch=batch))
+    """Announce new leads, but for the share the world drops (`drop_some`)."""
+    return await send(world, plan(world, world.drop_some(leads), batch=batch))

@@ -106,3 +106,7 @@ class EmulatorConfig:
     business_token_model: Literal["long_lived", "expiring"] = "long_lived"  # noqa: S105
     business_access_token_ttl: int = 86400
     business_refresh_token_ttl: int = 31536000
+    # The most forms one page/get answer holds whatever page_size asks (at most 100, the
+    # largest page_size accepted): TikTok may page smaller than asked. Changeable at run
+    # time (PATCH /_control/business/paging).
+    business_forms_page_size: int = 100

@@ -129,13 +129,16 @@ def business_consent_page(
     action: str,
 ) -> str:
     """TikTok for Business's advertiser consent: every advertiser is offered, all ticked."""
-    rows = "".join(
-        f'<label><input type="checkbox" name="advertiser_id" '
-        f'value="{escape(advertiser.advertiser_id)}" checked>'
-        f"<span><strong>{escape(advertiser.advertiser_name)}</strong><br>"
-        f'<span class="note"><code>{escape(advertiser.advertiser_id)}</code> · lead forms: '
-        f"{escape(', '.join(form.title for form in advertiser.forms))}</span></span></label>"
-        for advertiser in advertisers
+    rows = (
+        "".join(
+            f'<label><input type="checkbox" name="advertiser_id" '
+            f'value="{escape(advertiser.advertiser_id)}" checked>'
+            f"<span><strong>{escape(advertiser.advertiser_name)}</strong><br>"
+            f'<span class="note"><code>{escape(advertiser.advertiser_id)}</code> · lead forms: '
+            f"{escape(', '.join(form.title for form in advertiser.forms))}</span></span></label>"
+            for advertiser in advertisers
+        )
+        or '<p class="note">You manage no advertiser account.</p>'
     )
     hidden = "".join(
         (

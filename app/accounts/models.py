@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Enum, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,6 +41,7 @@ class IntegrationAccount(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_integration_accounts_company_created", "company_id", "created_at"),
         Index("ix_integration_accounts_platform_external", "platform", "external_id"),
+        Index("ix_integration_accounts_company_external_ref", "company_id", "external_ref"),
     )
 
     company_id: Mapped[str] = mapped_column(String(64))
@@ -49,6 +51,11 @@ class IntegrationAccount(IdMixin, TimestampMixin, Base):
         _str_enum(AccountStatus, 32), default=AccountStatus.pending
     )
     created_by: Mapped[str | None] = mapped_column(String(255))
+    # The CRM's own labels for the account, stored and returned as given: its id for the
+    # brand or team (`external_ref`, filterable) and a small JSON object (`metadata`; the
+    # attribute cannot be called that: SQLAlchemy's declarative base owns the name).
+    external_ref: Mapped[str | None] = mapped_column(String(255))
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")
 
     # TikTok identity and display fields (open_id for Login Kit accounts).
     external_id: Mapped[str | None] = mapped_column(String(255))
@@ -71,6 +78,9 @@ class IntegrationAccount(IdMixin, TimestampMixin, Base):
     refresh_token_expires_at: Mapped[datetime | None]
     token_version: Mapped[int] = mapped_column(default=0)
     granted_scopes: Mapped[str | None] = mapped_column(Text)
+    # Lease taken by the background refresh's claim so replicas refresh disjoint accounts;
+    # never released: a refresh moves the account out of "due", a failed one waits it out.
+    refresh_lease_until: Mapped[datetime | None]
 
     connected_at: Mapped[datetime | None]
     disconnected_at: Mapped[datetime | None]

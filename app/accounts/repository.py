@@ -6,15 +6,16 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, or_, select
+from sqlalchemy import Integer, Row, Select, Table, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import BindParameter
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
-from app.core.pagination import decode_cursor, keyset_page
+from app.core.pagination import decode_cursor
+from app.core.queue import WorkQueue
 
 
 async def get(
@@ -26,24 +27,6 @@ async def get(
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).one_or_none()
-
-
-async def list_page(
-    session: AsyncSession,
-    company_id: str,
-    *,
-    platform: Platform | None,
-    status: AccountStatus | None,
-    cursor: str | None,
-    limit: int,
-) -> list[IntegrationAccount]:
-    query = select(IntegrationAccount).where(IntegrationAccount.company_id == company_id)
-    if platform is not None:
-        query = query.where(IntegrationAccount.platform == platform)
-    if status is not None:
-        query = query.where(IntegrationAccount.status == status)
-    query = keyset_page(query, IntegrationAccount.created_at, IntegrationAccount.id, cursor, limit)
-    return list((await session.scalars(query)).all())
 
 
 # What the API shows of an account (`AccountOut`): read with Core, as rows, on the hot list.
@@ -63,13 +46,17 @@ LISTED_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
     IntegrationAccount.disconnected_at,
     IntegrationAccount.last_error_code,
     IntegrationAccount.created_by,
+    IntegrationAccount.external_ref,
+    IntegrationAccount.meta,
     IntegrationAccount.created_at,
     IntegrationAccount.updated_at,
 )
 
 
 @functools.cache
-def _listed_query(by_platform: bool, by_status: bool, after_cursor: bool) -> Select[Any]:
+def _listed_query(
+    by_platform: bool, by_status: bool, after_cursor: bool, by_external_ref: bool = False
+) -> Select[Any]:
     """`list_page_rows`' statement for one combination of filters, built once: values are
     bound at execution, so a request neither builds a statement nor computes its cache key.
     The same order and keyset as `keyset_page`."""
@@ -81,6 +68,8 @@ def _listed_query(by_platform: bool, by_status: bool, after_cursor: bool) -> Sel
         query = query.where(account.platform == bindparam("platform"))
     if by_status:
         query = query.where(account.status == bindparam("status"))
+    if by_external_ref:
+        query = query.where(account.external_ref == bindparam("external_ref"))
     if after_cursor:
         stamp: BindParameter[Any] = bindparam("stamp")
         query = query.where(
@@ -102,17 +91,23 @@ async def list_page_rows(
     status: AccountStatus | None,
     cursor: str | None,
     limit: int,
+    external_ref: str | None = None,
 ) -> list[Row[Any]]:
-    """`list_page` as rows of `LISTED_COLUMNS`, without the ORM (no instances to build and
-    track): the same filters, order and keyset (one extra row to detect more)."""
+    """The company's accounts, newest first, as rows of `LISTED_COLUMNS`: without the ORM
+    (no instances to build and track), keyset-paginated like `keyset_page` (one extra row to
+    detect more)."""
     values: dict[str, Any] = {"company_id": company_id, "limit": limit + 1}
     if platform is not None:
         values["platform"] = platform
     if status is not None:
         values["status"] = status
+    if external_ref is not None:
+        values["external_ref"] = external_ref
     if cursor:
         values["stamp"], values["last_id"] = decode_cursor(cursor)
-    query = _listed_query(platform is not None, status is not None, bool(cursor))
+    query = _listed_query(
+        platform is not None, status is not None, bool(cursor), external_ref is not None
+    )
     connection = await session.connection()
     return list((await connection.execute(query, values)).all())
 
@@ -150,6 +145,21 @@ async def find_by_external_id(
     return list((await session.scalars(query)).all())
 
 
+REFRESH = WorkQueue(
+    table=cast(Table, IntegrationAccount.__table__),
+    # A claim leases the accounts (`refresh_lease_until`), so passes on several replicas
+    # take disjoint ones; the lease is never released: a refresh moves the account out of
+    # "due", and one that failed is due again once it lapses. No attempts: the token
+    # manager's row lock, not the claim, makes each refresh happen once.
+    lease="refresh_lease_until",
+    where=and_(
+        IntegrationAccount.status == AccountStatus.connected,
+        IntegrationAccount.refresh_token_ciphertext.is_not(None),
+    ),
+    order_by=(IntegrationAccount.id,),
+)
+
+
 async def claim_due_for_refresh(
     session: AsyncSession,
     access_before: datetime,
@@ -157,29 +167,20 @@ async def claim_due_for_refresh(
     *,
     after: uuid.UUID | None,
     limit: int,
+    now: datetime,
+    lease_until: datetime,
 ) -> list[uuid.UUID]:
     """Internal: the next connected accounts, in id order after `after`, whose access token
-    or refresh token is close to expiry.
-
-    PostgreSQL: `FOR UPDATE SKIP LOCKED`, so rows a refresh elsewhere holds are passed over
-    and two claims at once take disjoint rows. The locks end with the caller's transaction,
-    which must end before the refreshes start (each takes its own row lock). SQLite has no
-    row locks and one writer: a plain select.
+    or refresh token is close to expiry and that no other pass holds, leased to the caller
+    until `lease_until` (commit at once: the lease, not a row lock, keeps them the caller's
+    while it refreshes them).
     """
-    query = (
-        select(IntegrationAccount.id)
-        .where(
-            IntegrationAccount.status == AccountStatus.connected,
-            IntegrationAccount.refresh_token_ciphertext.is_not(None),
-            or_(
-                IntegrationAccount.access_token_expires_at < access_before,
-                IntegrationAccount.refresh_token_expires_at < refresh_before,
-            ),
-        )
-        .order_by(IntegrationAccount.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    due = or_(
+        IntegrationAccount.access_token_expires_at < access_before,
+        IntegrationAccount.refresh_token_expires_at < refresh_before,
     )
     if after is not None:
-        query = query.where(IntegrationAccount.id > after)
-    return list((await session.scalars(query)).all())
+        due = and_(due, IntegrationAccount.id > after)
+    claimed = await REFRESH.claim(session, limit=limit, now=now, lease_until=lease_until, where=due)
+    # A leased claim comes back in no order; the caller's cursor is the last id.
+    return sorted(claim.id for claim in claimed)

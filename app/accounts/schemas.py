@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import Row
 
 from app.accounts.models import AccountStatus, Platform, split_scopes
@@ -14,6 +26,42 @@ from app.accounts.models import AccountStatus, Platform, split_scopes
 # At least one visible character and no control characters (PostgreSQL cannot store NUL),
 # declared in the schema so generated clients and fuzzers know the rule.
 NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+# Text without control characters (nor NUL, which PostgreSQL cannot store).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+# The CRM's labels. Every bound is in the schema, so generated clients and fuzzers know it:
+# at most 32 keys (letters, digits, `_ . : -`, up to 40), each value a string of up to 80
+# characters, an integer a JavaScript number holds exactly, or a boolean; about 4 KiB at most.
+METADATA_MAX_KEYS = 32
+MetadataKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")]
+
+
+def _integral(value: object) -> object:
+    """JSON's `2.0` is an integer too (JSON Schema says so): kept as 2."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Strict: a string is never read as a number or a boolean ("1", "yes"), nor the reverse.
+MetadataValue = (
+    Annotated[str, StringConstraints(strict=True, max_length=80, pattern=TEXT_PATTERN)]
+    | StrictBool
+    | Annotated[StrictInt, BeforeValidator(_integral), Field(ge=-(2**53 - 1), le=2**53 - 1)]
+)
+Metadata = Annotated[
+    dict[MetadataKey, MetadataValue],
+    Field(
+        max_length=METADATA_MAX_KEYS,
+        description="The CRM's own data about the account: a flat object of at most 32 keys "
+        "(letters, digits, `_ . : -`, up to 40 characters); each value a string (up to 80 "
+        "characters), an integer or a boolean. Replaced whole on update; null clears it.",
+        json_schema_extra={"additionalProperties": False},
+    ),
+]
+ExternalRef = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=255, pattern=NAME_PATTERN),
+    Field(description="The CRM's own id for the brand or team this account belongs to"),
+]
 
 
 def _clean_name(value: str) -> str:
@@ -31,16 +79,37 @@ class AccountCreate(BaseModel):
 
     platform: Platform
     name: str = Field(min_length=1, max_length=255, pattern=NAME_PATTERN)
+    metadata: Metadata | None = None
+    external_ref: ExternalRef | None = None
 
     _name = field_validator("name")(_clean_name)
 
 
 class AccountUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A PATCH: the fields sent change, the others stay. `name` cannot be cleared;
+    `metadata` and `external_ref` are cleared by `null`."""
 
-    name: str = Field(min_length=1, max_length=255, pattern=NAME_PATTERN)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    _name = field_validator("name")(_clean_name)
+    name: (
+        Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN)]
+        | (SkipJsonSchema[None])
+    ) = None
+    metadata: Metadata | None = None
+    external_ref: ExternalRef | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is None:
+            raise ValueError("name cannot be cleared")
+        return _clean_name(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> AccountUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: send name, metadata or external_ref")
+        return self
 
 
 class AccountOut(BaseModel):
@@ -61,6 +130,12 @@ class AccountOut(BaseModel):
     disconnected_at: datetime | None
     last_error_code: str | None
     created_by: str | None
+    external_ref: str | None = Field(description="The CRM's own id for the brand or team")
+    metadata: dict[str, str | bool | int] | None = Field(
+        # The ORM attribute is `meta`; a listed row (Core) names the column `metadata`.
+        validation_alias=AliasChoices("meta", "metadata"),
+        description="The CRM's own data about the account",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -9,15 +9,10 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import lifecycle, repository
+from app.accounts.errors import AccountNotFound
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit import service as audit
-from app.core.errors import NotFound
 from app.core.security import Principal
-
-
-class AccountNotFound(NotFound):
-    code = "account_not_found"
-    message = "No such integration account."
 
 
 async def get(
@@ -37,15 +32,28 @@ async def list_page(
     status: AccountStatus | None,
     cursor: str | None,
     limit: int,
+    external_ref: str | None = None,
 ) -> list[Row[Any]]:
     """Rows of `repository.LISTED_COLUMNS` (see `schemas.account_out_of_row`)."""
     return await repository.list_page_rows(
-        session, principal.company_id, platform=platform, status=status, cursor=cursor, limit=limit
+        session,
+        principal.company_id,
+        platform=platform,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+        external_ref=external_ref,
     )
 
 
 async def create(
-    session: AsyncSession, principal: Principal, platform: Platform, name: str
+    session: AsyncSession,
+    principal: Principal,
+    platform: Platform,
+    name: str,
+    *,
+    metadata: dict[str, Any] | None = None,
+    external_ref: str | None = None,
 ) -> IntegrationAccount:
     account = IntegrationAccount(
         id=uuid.uuid4(),
@@ -54,6 +62,8 @@ async def create(
         name=name,
         status=AccountStatus.pending,
         created_by=principal.actor,
+        meta=metadata,
+        external_ref=external_ref,
     )
     session.add(account)
     audit.record(
@@ -68,10 +78,39 @@ async def create(
     return account
 
 
-async def rename(
-    session: AsyncSession, principal: Principal, account_id: uuid.UUID, name: str
+async def update(
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID, changes: dict[str, Any]
 ) -> IntegrationAccount:
+    """A PATCH: `changes` holds the fields sent (`name`, `metadata`, `external_ref`)."""
     account = await get(session, principal, account_id)
+    if "name" in changes:
+        await _rename(session, principal, account, changes["name"])
+    current = {"metadata": account.meta, "external_ref": account.external_ref}
+    labels = sorted(
+        field for field in current if field in changes and changes[field] != current[field]
+    )
+    if labels:
+        if "metadata" in labels:
+            account.meta = changes["metadata"]
+        if "external_ref" in labels:
+            account.external_ref = changes["external_ref"]
+        audit.record(
+            session,
+            event="account.labels_changed",
+            company_id=principal.company_id,
+            account_id=account.id,
+            message=f"Changed {' and '.join(labels)}.",
+            # Which fields, not their values: those are the CRM's data, not audit facts.
+            data={"fields": labels},
+            actor=principal.actor,
+        )
+        await session.flush()
+    return account
+
+
+async def _rename(
+    session: AsyncSession, principal: Principal, account: IntegrationAccount, name: str
+) -> None:
     if account.name != name:
         audit.record(
             session,
@@ -84,7 +123,6 @@ async def rename(
         )
         account.name = name
         await session.flush()
-    return account
 
 
 async def delete(

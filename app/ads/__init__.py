@@ -1,3 +1,3 @@
-"""TikTok for Business (lead ads): connecting advertisers, their lead webhook subscriptions
-(created at connect, re-created by a checker when TikTok drops them), their Instant Forms,
-and the backfill that recovers missed leads from TikTok's lead export."""
+"""TikTok for Business (lead ads) accounts: their advertisers' Instant Forms, and the backfill
+that recovers missed leads from TikTok's lead export. The advertisers themselves and their
+lead webhook subscriptions are `app.advertisers`'; connecting one is `app.oauth`'s."""

@@ -1,21 +1,18 @@
-"""Ads tables: lead backfill jobs and the subscription checker's per-advertiser bookkeeping.
-
-`TikTokAdvertiser` (which advertiser a company connected) belongs to the leads domain
-(`app.leads.models`); the checker keeps its own row per advertiser next to it.
-"""
+"""Ads tables: lead backfill jobs and lead reconciliation reports. The advertisers, with
+their subscription and reconciliation state, are `app.advertisers.models`."""
 
 from __future__ import annotations
 
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, IdMixin, JSONType, utcnow
+from app.core.db import COMPANY_ID_LENGTH, TIKTOK_ID_LENGTH, Base, IdMixin, JSONType, utcnow
 from app.core.sql import str_enum
-from app.leads.models import COMPANY_ID_LENGTH, TIKTOK_ID_LENGTH
 
 
 class BackfillStatus(enum.StrEnum):
@@ -59,15 +56,42 @@ class BackfillJob(IdMixin, Base):
     finished_at: Mapped[datetime | None]
 
 
-class AdvertiserSubscriptionCheck(Base):
-    """When the checker last saw an advertiser's lead webhook subscription alive at TikTok."""
+class ReconciliationStatus(enum.StrEnum):
+    running = "running"
+    succeeded = "succeeded"  # every form and region compared
+    partial = "partial"  # some exports failed (`errors`); the others were compared
+    failed = "failed"  # nothing could be compared (`errors` says why)
 
-    __tablename__ = "tiktok_subscription_checks"
 
-    advertiser_id: Mapped[str] = mapped_column(
-        ForeignKey("tiktok_advertisers.advertiser_id", ondelete="CASCADE"), primary_key=True
+class Reconciliation(IdMixin, Base):
+    """One run of the lead reconciliation of an advertiser: TikTok's lead export of each of
+    its forms in each region, compared with the stored leads; what was missing is stored."""
+
+    __tablename__ = "tiktok_lead_reconciliations"
+    __table_args__ = (
+        Index("ix_tiktok_lead_reconciliations_account_created", "account_id", "created_at", "id"),
+        Index("ix_tiktok_lead_reconciliations_advertiser_status", "advertiser_id", "status"),
     )
-    checked_at: Mapped[datetime | None]
-    # Held by the checker working on it; after a failure, when to try again.
-    lease_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(64))
+
+    company_id: Mapped[str] = mapped_column(String(COMPANY_ID_LENGTH))
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integration_accounts.id", ondelete="CASCADE")
+    )
+    advertiser_id: Mapped[str] = mapped_column(String(TIKTOK_ID_LENGTH))
+    status: Mapped[ReconciliationStatus] = mapped_column(
+        str_enum(ReconciliationStatus, 16), default=ReconciliationStatus.running
+    )
+    forms_checked: Mapped[int] = mapped_column(default=0)
+    # Exports read: (form, region) pairs; a region TikTok refuses counts as checked.
+    regions_checked: Mapped[int] = mapped_column(default=0)
+    leads_seen: Mapped[int] = mapped_column(default=0)
+    # Leads in the export that were not stored (each a lost webhook), and of those the
+    # ones this run stored (a webhook may store one meanwhile).
+    gaps_found: Mapped[int] = mapped_column(default=0)
+    gaps_filled: Mapped[int] = mapped_column(default=0)
+    # TikTok's ids of the missing leads (the first `MAX_GAP_IDS`).
+    gap_lead_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # [{"form_id", "region", "code", "message"}] of the exports (or the run) that failed.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -27,27 +27,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import repository as accounts_repository
 from app.accounts import service as accounts
+from app.accounts.errors import (
+    AccountNotConnected,
+    AccountNotFound,
+    NotAnAdsAccount,
+    ReauthRequired,
+)
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.ads import repository
-from app.ads.models import BackfillJob, BackfillStatus
+from app.ads.models import BackfillJob, BackfillStatus, Reconciliation
 from app.ads.schemas import LeadFormOut
+from app.advertisers import repository as advertisers
+from app.advertisers.models import TikTokAdvertiser
 from app.audit import service as audit
 from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import session_scope, utcnow
 from app.core.errors import AppError, NotFound
 from app.core.security import Principal
-from app.leads.models import TikTokAdvertiser
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import LeadForm
 from app.tiktok.errors import TikTokError, TikTokNotConfigured, TikTokReauthRequired
 from app.tokens import unreadable
-from app.tokens.errors import (
-    AccountNotConnected,
-    NotAnAdsAccount,
-    ReauthRequired,
-    TokenUnreadable,
-)
+from app.tokens.errors import TokenUnreadable
 from app.tokens.grants import BUSINESS_NOT_CONFIGURED
 from app.tokens.manager import AccessToken, TokenManager
 from app.tokens.store import ACCESS
@@ -128,9 +130,9 @@ class AdsService:
         async with self.sessionmaker() as session:
             account = await accounts_repository.get(session, company_id, account_id)
             if account is None:
-                raise accounts.AccountNotFound
+                raise AccountNotFound
             ensure_connected_ads(account)
-            rows = await repository.advertisers_of_account(session, account.id)
+            rows = await advertisers.advertisers_of_account(session, account.id)
         return AdsAccess(
             account_id=account.id,
             company_id=account.company_id,
@@ -142,15 +144,13 @@ class AdsService:
 
     async def call(self, access: AdsAccess, request: Callable[[str], Awaitable[T]]) -> T:
         """`request(token)` with a valid token of the account (see the module docstring)."""
-        return await self.call_account(access.account_id, access.company_id, request)
 
-    async def call_account(
-        self, account_id: uuid.UUID, company_id: str, request: Callable[[str], Awaitable[T]]
-    ) -> T:
         async def send(token: AccessToken) -> T:
             return await request(token.value)
 
-        return await self.tokens.call(account_id, company_id, send, platform=Platform.tiktok_ads)
+        return await self.tokens.call(
+            access.account_id, access.company_id, send, platform=Platform.tiktok_ads
+        )
 
     async def read_token(self, account: IntegrationAccount) -> str | None:
         """The account's token (None when it has none); one that no configured key decrypts
@@ -223,15 +223,15 @@ class AdsService:
             account = await accounts_repository.get(session, company_id, account_id)
             if account is None or account.platform != Platform.tiktok_ads:
                 return None
-            rows = await repository.advertisers_of_account(session, account.id)
-        skipped = "account_not_connected"
+            rows = await advertisers.advertisers_of_account(session, account.id)
+        skipped: str = AccountNotConnected.code
         try:
             token = await self._token_to_revoke(account)
         except TokenUnreadable:
-            token, skipped = None, "token_unreadable"
+            token, skipped = None, unreadable.ERROR_CODE
         subscriptions = [row.subscription_id for row in rows if row.subscription_id]
         if self.business is None:
-            return {"revoked": False, "revoke_skipped": "tiktok_not_configured"}
+            return {"revoked": False, "revoke_skipped": TikTokNotConfigured.code}
         unsubscribed = 0
         failed: list[dict[str, Any]] = []
         for subscription_id in subscriptions:
@@ -307,17 +307,32 @@ async def get_backfill(
     return job
 
 
+async def list_reconciliations(
+    session: AsyncSession,
+    principal: Principal,
+    account_id: uuid.UUID,
+    cursor: str | None,
+    limit: int,
+) -> list[Reconciliation]:
+    account = await accounts.get(session, principal, account_id)
+    if account.platform != Platform.tiktok_ads:
+        raise NotAnAdsAccount
+    return await repository.list_reconciliations(
+        session, principal.company_id, account.id, cursor, limit
+    )
+
+
 async def list_advertisers(
     session: AsyncSession, principal: Principal, account_id: uuid.UUID
 ) -> list[TikTokAdvertiser]:
     account = await accounts.get(session, principal, account_id)
     if account.platform != Platform.tiktok_ads:
         raise NotAnAdsAccount
-    return await repository.advertisers_of_account(session, account.id)
+    return await advertisers.advertisers_of_account(session, account.id)
 
 
 async def forget(session: AsyncSession, account: IntegrationAccount, reason: str) -> int:
     """On disconnect: unlink the account's advertisers (their later leads stay unassigned)
     and stop its backfills; how many advertisers were unlinked."""
     await repository.fail_active_backfills(session, account.id, reason, utcnow())
-    return await repository.forget_advertisers(session, account.id)
+    return await advertisers.forget_advertisers(session, account.id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +16,12 @@ from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import AsyncReadSession, read_scope, session_scope
 from app.core.errors import Unauthorized
-from app.core.security import Principal, principal_from_jwt, principal_from_service_key
+from app.core.security import (
+    AmbiguousCredentials,
+    Principal,
+    principal_from_jwt,
+    principal_from_service_key,
+)
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokNotConfigured
@@ -49,9 +55,20 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncReadSession]:
 # trips on PostgreSQL; a write through it raises (`app.core.db.AsyncReadSession`).
 ReadSessionDep = Annotated[AsyncReadSession, Depends(get_read_session, scope="function")]
 
-_bearer = HTTPBearer(auto_error=False, description="JWT issued by the CRM")
+# The schemes of the OpenAPI document: a CRM user's bearer token, or a service key together
+# with the company it acts for (`app.core.openapi` declares them as these two alternatives).
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="JWT issued by the CRM")
 _service_key = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="Internal service key (with X-Company-Id)"
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="apiKey",
+    description="Internal service key; sent with X-Company-Id",
+)
+_company = APIKeyHeader(
+    name="X-Company-Id",
+    auto_error=False,
+    scheme_name="companyId",
+    description="The company an internal service acts for (with X-API-Key)",
 )
 
 
@@ -60,15 +77,23 @@ async def get_principal(
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     service_key: Annotated[str | None, Depends(_service_key)],
-    company_header: Annotated[
-        str | None,
-        Header(alias="X-Company-Id", include_in_schema=False),
-    ] = None,
+    company_header: Annotated[str | None, Depends(_company)],
 ) -> Principal:
+    """Who calls: a bearer token or a service key, never a choice between two credentials.
+
+    A request carrying both is what a generated client sends when it is configured with one
+    token and fills every declared scheme with it: when `X-API-Key` is that same bearer
+    token, the request is the bearer's. Two different credentials are refused (401
+    `ambiguous_credentials`), so no header a client did not mean to send decides who it is.
+    """
     # Resolved once per request: `authenticate_before_body` may have done it already.
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:
         return known
+    if service_key and bearer is not None:
+        if not hmac.compare_digest(service_key.encode(), bearer.credentials.encode()):
+            raise AmbiguousCredentials
+        service_key = None
     if service_key:
         principal = principal_from_service_key(service_key, company_header, settings)
     elif bearer is not None:
@@ -106,7 +131,7 @@ async def authenticate_before_body(scope: Scope) -> None:
         await get_settings(request),
         await _bearer(request),
         await _service_key(request),
-        request.headers.get("X-Company-Id"),
+        await _company(request),
     )
 
 

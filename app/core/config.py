@@ -7,12 +7,16 @@ production the service refuses placeholder secrets and an http public URL.
 from __future__ import annotations
 
 import base64
+import re
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.origins import OriginPolicy, origin_of, parse_origin
 
 # Development defaults. They let `make run` work with no set-up and are refused in production.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
@@ -37,8 +41,14 @@ class Settings(BaseSettings):
     database_echo: bool = False
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     integration_encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
+    # Unset: http://localhost:{PORT} (see `_api_base_url_follows_port`).
     api_base_url: str = "http://localhost:8000"
     frontend_url: str = "http://localhost:3000"
+    # Browser origins allowed by CORS and as connect `return_to` targets, besides
+    # FRONTEND_URL's own origin (always allowed): a comma-separated list of origins, and a
+    # regular expression an origin must match in full (preview deploys).
+    frontend_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    frontend_origin_regex: str | None = None
     port: int = 8000
     log_level: str = "INFO"
     # Largest JSON request body (the webhook routes have their own limits below).
@@ -113,48 +123,141 @@ class Settings(BaseSettings):
     leads_backfill_lease_seconds: float = Field(default=600.0, gt=0)
     leads_backfill_poll_seconds: float = Field(default=2.0, ge=0)
     leads_backfill_poll_attempts: int = Field(default=20, ge=1)
+    # Export tasks (form x region) in flight at once per advertiser, for backfills and
+    # reconciliations alike.
+    leads_export_concurrency: int = Field(default=4, ge=1, le=32)
+    # Reconciliation: every connected advertiser's lead export is compared with the stored
+    # leads this often (each run's next one jittered by +/-10%); missing leads are ingested.
+    leads_reconcile_interval_seconds: float = Field(default=21600.0, gt=0)
+    # A probe waits this long for its test lead to arrive by webhook (then reads the
+    # export), and as long again for the CRM's acknowledgement when it asked for one.
+    leads_probe_timeout_seconds: float = Field(default=30.0, gt=0, le=120)
 
-    # CRM delivery
+    # CRM delivery: every event (`app.events`) to CRM_WEBHOOK_URL (CRM_LEADS_WEBHOOK_URL is
+    # its deprecated alias, used when CRM_WEBHOOK_URL is unset); `crm_url` is the one in force.
+    crm_webhook_url: str | None = None
     crm_leads_webhook_url: str | None = None
+    # Comma-separated during a rotation: every delivery is signed with each (one `v1,` each).
     crm_webhook_secret: SecretStr | None = None
+    # Comma-separated event types to deliver (`account.connected,lead.created`); empty: all.
+    crm_webhook_events: Annotated[list[str], NoDecode] = Field(default_factory=list)
     crm_delivery_interval_seconds: float = 2.0
     crm_delivery_batch_size: int = Field(default=20, ge=1, le=500)
     # A claimed delivery is re-claimed by any worker once its lease lapses (crash recovery);
     # the whole request must fit inside it, so the timeout must be shorter.
     crm_delivery_lease_seconds: float = Field(default=60.0, gt=0)
     crm_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The wait before each retry: Standard Webhooks' schedule (`app.core.retry`) unless
+    # CRM_DELIVERY_RETRY_SCHEDULE (comma-separated seconds) is set. Setting the deprecated
+    # exponential backoff's base or cap instead selects that backoff (as before the schedule).
+    crm_delivery_retry_schedule: Annotated[list[float], NoDecode] = Field(default_factory=list)
     crm_delivery_backoff_base_seconds: float = Field(default=5.0, ge=0)
     crm_delivery_backoff_cap_seconds: float = Field(default=3600.0, ge=0)
     # Retries go on at least this long after the first attempt, then the delivery is dead.
-    crm_delivery_max_age_hours: float = Field(default=48.0, ge=24)
+    # Unset: 72 h with the schedule (TikTok's own retry window), 48 h with the exponential
+    # backoff (its former default). See `crm_delivery_max_age`.
+    crm_delivery_max_age_hours: float | None = Field(default=None, ge=24)
 
     @model_validator(mode="before")
     @classmethod
     def _csv_lists(cls, data: object) -> object:
-        if isinstance(data, dict) and isinstance(data.get("auth_jwt_algorithms"), str):
-            data["auth_jwt_algorithms"] = split_csv(data["auth_jwt_algorithms"])
+        if isinstance(data, dict):
+            for name in (
+                "auth_jwt_algorithms",
+                "frontend_origins",
+                "crm_webhook_events",
+                "crm_delivery_retry_schedule",
+            ):
+                if isinstance(data.get(name), str):
+                    data[name] = split_csv(data[name])
         return data
 
     @model_validator(mode="after")
-    def _crm_delivery(self) -> Settings:
-        if self.crm_leads_webhook_url:
-            if not self.crm_leads_webhook_url.startswith(("http://", "https://")):
-                raise ValueError("CRM_LEADS_WEBHOOK_URL must be an http(s) URL")
-            if not self.crm_webhook_secret:
+    def _api_base_url_follows_port(self) -> Settings:
+        # Unset, the public URL is this machine's served port: `PORT=9000 make run` then
+        # names :9000 in OAuth redirects and the emulator's URLs, not the default's :8000.
+        if "api_base_url" not in self.model_fields_set:
+            self.api_base_url = f"http://localhost:{self.port}"
+        return self
+
+    @model_validator(mode="after")
+    def _origins(self) -> Settings:
+        if origin_of(self.frontend_url) is None:
+            raise ValueError("FRONTEND_URL must be an http(s) URL")
+        origins: list[str] = []
+        for value in self.frontend_origins:
+            origin = parse_origin(value)
+            if origin is None:
                 raise ValueError(
-                    "CRM_LEADS_WEBHOOK_URL needs CRM_WEBHOOK_SECRET to sign deliveries"
+                    f"FRONTEND_ORIGINS: {value!r} is not an origin (http(s)://host[:port])"
                 )
-        secret = self.crm_webhook_secret.get_secret_value() if self.crm_webhook_secret else ""
-        if secret.startswith("whsec_"):
+            origins.append(origin)
+        self.frontend_origins = origins
+        if self.frontend_origin_regex is not None:
             try:
-                base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-            except ValueError as exc:
-                raise ValueError("CRM_WEBHOOK_SECRET: whsec_ must be followed by base64") from exc
+                re.compile(self.frontend_origin_regex)
+            except re.error as exc:
+                raise ValueError(
+                    f"FRONTEND_ORIGIN_REGEX is not a regular expression: {exc}"
+                ) from exc
+        return self
+
+    @property
+    def origin_policy(self) -> OriginPolicy:
+        """The browser origins allowed by CORS and as connect `return_to` targets."""
+        return OriginPolicy.of(self.frontend_url, self.frontend_origins, self.frontend_origin_regex)
+
+    @model_validator(mode="after")
+    def _crm_delivery(self) -> Settings:
+        for name in ("crm_webhook_url", "crm_leads_webhook_url"):
+            url = getattr(self, name)
+            if url and not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name.upper()} must be an http(s) URL")
+        if self.crm_url and not self.crm_webhook_secrets:
+            raise ValueError("CRM_WEBHOOK_URL needs CRM_WEBHOOK_SECRET to sign deliveries")
+        for secret in self.crm_webhook_secrets:
+            if secret.startswith("whsec_"):
+                try:
+                    base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+                except ValueError as exc:
+                    raise ValueError(
+                        "CRM_WEBHOOK_SECRET: whsec_ must be followed by base64"
+                    ) from exc
+        if any(step < 0 for step in self.crm_delivery_retry_schedule):
+            raise ValueError("CRM_DELIVERY_RETRY_SCHEDULE: seconds, none negative")
         if self.crm_delivery_timeout_seconds >= self.crm_delivery_lease_seconds:
             raise ValueError(
                 "CRM_DELIVERY_TIMEOUT_SECONDS must be below CRM_DELIVERY_LEASE_SECONDS"
             )
         return self
+
+    @property
+    def crm_url(self) -> str | None:
+        """Where events are delivered: CRM_WEBHOOK_URL, else its deprecated alias."""
+        return self.crm_webhook_url or self.crm_leads_webhook_url
+
+    @property
+    def crm_webhook_secrets(self) -> list[str]:
+        """CRM_WEBHOOK_SECRET's secrets (several during a rotation), each signing every
+        delivery."""
+        raw = self.crm_webhook_secret.get_secret_value() if self.crm_webhook_secret else ""
+        return split_csv(raw)
+
+    @property
+    def crm_exponential_backoff(self) -> bool:
+        """The deprecated exponential backoff is in force: its base or cap was set and no
+        CRM_DELIVERY_RETRY_SCHEDULE was."""
+        chosen = {"crm_delivery_backoff_base_seconds", "crm_delivery_backoff_cap_seconds"}
+        return not self.crm_delivery_retry_schedule and bool(chosen & self.model_fields_set)
+
+    @property
+    def crm_delivery_max_age(self) -> timedelta:
+        """How long after its first attempt a delivery is retried (CRM_DELIVERY_MAX_AGE_HOURS;
+        unset: 72 h, or 48 h with the exponential backoff)."""
+        hours = self.crm_delivery_max_age_hours
+        if hours is None:
+            hours = 48.0 if self.crm_exponential_backoff else 72.0
+        return timedelta(hours=hours)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -45,6 +45,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Column sizes the domains' tables share.
+COMPANY_ID_LENGTH = 64  # the CRM's company id
+TIKTOK_ID_LENGTH = 32  # TikTok's ids: 19-digit integers, stored as text
+LABEL_LENGTH = 255  # a name TikTok gives something (advertiser, form, campaign, ad)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -29,20 +29,71 @@ MAX_DETAIL_CHARS = 200
 MAX_LOC_PARTS = 10
 
 
+class ValidationProblem(BaseModel):
+    """One problem of a 422 `validation_error` / `malformed_json` (the input is never echoed)."""
+
+    loc: list[str | int] = Field(
+        description="Where: `body`, `query`, `path` or `header`, then keys"
+    )
+    msg: str
+    type: str = Field(description="pydantic's error type; `too_many_problems` for the summary")
+    count: int | None = Field(
+        default=None, description="`too_many_problems` only: how many more were not listed"
+    )
+
+
+ErrorDetails = list[ValidationProblem] | dict[str, str | int | float | bool | None]
+
+
 class ErrorBody(BaseModel):
+    # The OpenAPI document narrows `code` to the `ErrorCode` enum: every code the service
+    # can answer (`error_codes()`), so a generated client can switch on it exhaustively.
     code: str = Field(description="Stable snake_case error code", examples=["not_found"])
     message: str = Field(description="Human-readable explanation")
-    details: Any | None = Field(default=None, description="Structured context, when useful")
+    details: ErrorDetails | None = Field(
+        default=None,
+        description="Structured context, when useful: the problems of a 422, or named values "
+        "(e.g. `max_bytes`, TikTok's `log_id`, `retry_after`)",
+    )
 
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# Every error code the API can answer. Each `AppError` subclass adds its own as it is
+# defined; `register_code` adds those answered without one (validation, HTTP errors).
+_ERROR_CODES: set[str] = set()
+
+
+def register_code(code: str) -> str:
+    _ERROR_CODES.add(code)
+    return code
+
+
+def error_codes() -> list[str]:
+    """The codes registered so far, sorted (see `app.core.openapi`, which imports all of
+    `app` first so the list is complete)."""
+    return sorted(_ERROR_CODES)
+
+
+MALFORMED_JSON = register_code("malformed_json")
+VALIDATION_ERROR = register_code("validation_error")
+INTERNAL_ERROR = register_code("internal_error")
+# Starlette's own HTTP errors answer their status' name (`not_found`, `method_not_allowed`);
+# a status with no registered name answers `http_error`.
+HTTP_ERROR = register_code("http_error")
+register_code("method_not_allowed")
+
+
 class AppError(Exception):
     status_code: ClassVar[int] = 400
-    code: ClassVar[str] = "bad_request"
+    code: ClassVar[str] = register_code("bad_request")
     message: ClassVar[str] = "The request could not be processed."
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_code(cls.code)
 
     def __init__(
         self,
@@ -103,8 +154,14 @@ class RequestTooLarge(AppError):
 def error_json(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+    # Not validated against `ErrorBody`: rendering an error must never fail on its details.
+    body = {"error": {"code": code, "message": message, "details": jsonable_encoder(details)}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def internal_error_response() -> JSONResponse:
+    """The answer to anything unexpected: nothing internal leaks (see `app.core.unhandled`)."""
+    return error_json(500, INTERNAL_ERROR, "An unexpected error occurred.")
 
 
 def _status_code_name(status: int) -> str:
@@ -162,8 +219,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     details = validation_details(errors)
     if any(error.get("type") == "json_invalid" for error in errors):
-        return error_json(422, "malformed_json", "The request body is not valid JSON.", details)
-    return error_json(422, "validation_error", "The request is not valid.", details)
+        return error_json(422, MALFORMED_JSON, "The request body is not valid JSON.", details)
+    return error_json(422, VALIDATION_ERROR, "The request is not valid.", details)
 
 
 # FastAPI answers a body it cannot decode (not UTF-8, nested past Python's recursion limit)
@@ -195,8 +252,10 @@ def _allowed_methods(request: Request) -> str | None:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if (undecodable := _undecodable_body(exc)) is not None:
-        return error_json(422, "malformed_json", undecodable)
+        return error_json(422, MALFORMED_JSON, undecodable)
     code = _status_code_name(exc.status_code)
+    if code not in _ERROR_CODES:
+        code = HTTP_ERROR
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers or {})
     if exc.status_code == 405 and (allowed := _allowed_methods(request)):
@@ -204,9 +263,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_json(exc.status_code, code, message, headers=headers)
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", exc_info=exc)
-    return error_json(500, "internal_error", "An unexpected error occurred.")
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Only what escapes `app.core.unhandled.UnhandledErrorMiddleware` (the outer layers).
+    request_id = getattr(request.state, "request_id", None)
+    logger.exception("unhandled error", exc_info=exc, extra={"request_id": request_id})
+    return internal_error_response()
 
 
 def install_error_handlers(app: FastAPI) -> None:

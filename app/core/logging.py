@@ -9,6 +9,12 @@ Three more layers keep credentials out of every line, library loggers' included:
   Business API carries the app secret in its query string) are held at WARNING;
 - every URL in a line loses its user-info and its query values (`?secret=…` → `?secret=[redacted]`);
 - every configured secret (`configure_logging(secrets=…)`) is replaced wherever it appears.
+
+Every line logged while a request runs carries its `request_id`, whoever logs it (our code, a
+TikTok call, a library, a task the request started): the request middleware binds the id to
+the context (`bind_request_id`) and the formatter reads it. Uvicorn's and Alembic's loggers
+go through the same root handler, so their lines are this JSON too (uvicorn's ANSI
+`color_message` extra is dropped).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -27,6 +34,9 @@ SECRET_KEY_PATTERN = re.compile(
 )
 REDACTED = "[redacted]"
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Not written either: uvicorn's copy of its message with ANSI colour codes.
+_SKIPPED_ATTRS = _STANDARD_ATTRS | {"color_message"}
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Libraries that log request URLs, headers or SQL parameters below WARNING.
 QUIET_LIBRARY_LOGGERS = (
@@ -43,6 +53,7 @@ QUIET_LIBRARY_LOGGERS = (
     "python_multipart",
     "watchfiles",
     "alembic.runtime.migration",  # readiness checks open a migration context every probe
+    "alembic.runtime.plugins",  # a line per plugin whenever migration scripts are read
 )
 
 # `scheme://user:password@host` and `?key=value&key=value` inside any text.
@@ -51,6 +62,15 @@ _URL_QUERY = re.compile(r"(?P<lead>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'?#]*)\?(?P
 _QUERY_PAIR = re.compile(r"(?P<key>[^&=]*)=(?P<value>[^&]*)")
 # Secrets shorter than this are not scrubbed by value (they would redact ordinary words).
 _MIN_SECRET_LENGTH = 6
+
+
+def bind_request_id(request_id: str | None) -> Token[str | None]:
+    """Lines logged from this context on carry `request_id`; undo with `unbind_request_id`."""
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
 
 
 def redact(value: Any, key: str = "") -> Any:
@@ -110,8 +130,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = _request_id.get()
+        if request_id is not None:
+            payload["request_id"] = request_id
         for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+            if key not in _SKIPPED_ATTRS and not key.startswith("_"):
                 payload[key] = redact(value, key)
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)

@@ -19,6 +19,9 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.logging import bind_request_id, unbind_request_id
+from app.core.metrics import register_process_metrics
+
 logger = logging.getLogger("app.access")
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -40,6 +43,7 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+        register_process_metrics(self.registry)
 
 
 def _route_template(scope: Scope) -> str:
@@ -91,6 +95,9 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        # Every line logged while this request runs (TikTok calls, library lines, a refresh
+        # task it starts) carries its id: the JSON formatter reads it from the context.
+        bound = bind_request_id(request_id)
         try:
             await self.app(scope, receive_wrapper, send_wrapper)
         except ClientDisconnect:
@@ -116,3 +123,4 @@ class RequestContextMiddleware:
                     "company_id": state.get("company_id"),
                 },
             )
+            unbind_request_id(bound)

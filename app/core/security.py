@@ -17,6 +17,15 @@ from app.core.config import Settings
 from app.core.errors import InvalidToken, SubscriptionInactive, TokenExpired, Unauthorized
 
 SUBSCRIPTION_CLAIM = "subscription_active"
+
+
+class AmbiguousCredentials(Unauthorized):
+    code = "ambiguous_credentials"
+    message = (
+        "The request carries both a bearer token and a different service key; send one credential."
+    )
+
+
 MAX_COMPANY_ID_LENGTH = 64
 
 

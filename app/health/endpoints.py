@@ -16,8 +16,10 @@ from app.api.deps import SettingsDep
 from app.core.config import Settings
 from app.core.errors import InvalidToken, Unauthorized, error_responses
 from app.core.migrations import current_revisions
+from app.core.openapi import OPS_TAG
+from app.health.metrics import business_metrics
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=[OPS_TAG])
 logger = logging.getLogger("app.health")
 
 
@@ -84,6 +86,7 @@ def _require_metrics_token(request: Request, settings: Settings) -> None:
 )
 async def metrics(request: Request, settings: SettingsDep) -> Response:
     _require_metrics_token(request, settings)
-    return Response(
-        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
-    )
+    # Read after the token check: an unauthenticated scrape costs no query.
+    business = await business_metrics(getattr(request.app.state, "read_sessionmaker", None))
+    body = generate_latest(request.app.state.metrics.registry) + generate_latest(business)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,6 +1,7 @@
 """Background profile and stats sync of connected accounts.
 
-Replicas lease disjoint batches (`SKIP LOCKED` plus a lease column), and calls are spaced
+The accounts due a sync are a durable queue (`app.profile.repository.SYNC`): replicas lease
+disjoint batches (`SKIP LOCKED` plus the `sync_lease_until` lease), and calls are spaced
 with jitter to stay well inside TikTok's 600 requests/minute budget for user/info.
 """
 
@@ -42,18 +43,22 @@ async def sync_due_profiles(
         )
     spacing = 60.0 / max(requests_per_minute, 1)
     synced = 0
-    for index, (account_id, company_id) in enumerate(claimed):
+    for index, claim in enumerate(claimed):
         if index:
             await asyncio.sleep(spacing * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
         try:
-            async with session_scope(sessionmaker) as session:
-                await sync_account_in_background(session, profiles, account_id, company_id)
-            synced += 1
+            if await sync_account_in_background(sessionmaker, profiles, claim):
+                synced += 1
+            else:
+                logger.info(
+                    "background profile sync dropped: the lease was lost",
+                    extra={"account_id": str(claim.id)},
+                )
         except AppError as exc:
             # The lease stays until it expires, so a failing account is not retried at once.
             logger.warning(
                 "background profile sync failed",
-                extra={"account_id": str(account_id), "error": exc.code},
+                extra={"account_id": str(claim.id), "error": exc.code},
             )
     return synced
 

@@ -9,19 +9,18 @@ refreshes at once, so a storm of due accounts is drained in one pass, not 50 a m
 
 Exactly one refresh per account rests on the token manager, which refreshes under the
 account's row lock (PostgreSQL `FOR UPDATE`, SQLite's write lock) and re-checks that the
-account is still due once it holds it; it never relies on the claim. The claim only spreads
-the work, without a lease column:
+account is still due once it holds it; it never relies on the claim. The claim (a leased
+queue of `app.core.queue`: `accounts.repository.REFRESH`) spreads the work:
+- it leases the accounts it takes (`refresh_lease_until`, CLAIM_LEASE) in a short
+  transaction of its own that commits before the refreshes start (a refresh takes its own
+  row lock while TikTok answers), so passes on other replicas pass over them and two passes
+  take disjoint accounts;
+- the lease is never released: a refresh moves the account out of "due", and one that
+  failed (or that a refresh leaves due) is due again once the lease lapses;
 - it walks the due accounts in id order from a cursor, so a pass visits each account at
-  most once (one that fails, or that a refresh leaves due, waits for the next pass) and
-  ends when a claim comes back short;
-- it takes `FOR UPDATE SKIP LOCKED` (PostgreSQL) in a transaction of its own that ends
-  before the refreshes start, because a refresh takes its own row lock while TikTok answers:
-  rows another replica is refreshing are passed over and two claims at once take disjoint
-  rows, so replicas leapfrog each other through the due accounts;
-- a row both replicas claim in the moment between one's claim and its refresh taking the
-  lock costs the other one skipped (or re-checked) lock, never a second call to TikTok.
-On SQLite (one process, one writer) the claim is a plain select, and a refresh holds the
-database's write lock while TikTok answers, so refreshes meet TikTok one at a time.
+  most once and ends when a claim comes back short.
+On SQLite (one process, one writer) a refresh holds the database's write lock while TikTok
+answers, so refreshes meet TikTok one at a time.
 """
 
 from __future__ import annotations
@@ -44,6 +43,9 @@ from app.tokens.manager import TokenManager
 
 logger = logging.getLogger("app.jobs.token_refresh")
 DEFAULT_CONCURRENCY = 10
+# How long a claimed account is kept from other passes: well past one refresh (TikTok's
+# answer, its retries), short enough that a failed refresh is tried again within minutes.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 async def refresh_due_tokens(
@@ -72,9 +74,16 @@ async def refresh_due_tokens(
     async with asyncio.TaskGroup() as group:
         while True:
             free = await _acquire_free(slots)
-            async with sessionmaker() as session:
+            claimed_at = utcnow()
+            async with session_scope(sessionmaker) as session:
                 claimed = await repository.claim_due_for_refresh(
-                    session, access_before, refresh_before, after=after, limit=free
+                    session,
+                    access_before,
+                    refresh_before,
+                    after=after,
+                    limit=free,
+                    now=claimed_at,
+                    lease_until=claimed_at + CLAIM_LEASE,
                 )
             for _ in range(free - len(claimed)):
                 slots.release()

@@ -9,17 +9,20 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
 from app.api.deps import PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
+from app.core.db import TIKTOK_ID_LENGTH
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
+from app.core.openapi import WEBHOOKS_TAG
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
 from app.core.params import ISO_8601
-from app.leads import service
-from app.leads.models import TIKTOK_ID_LENGTH, DeliveryStatus
+from app.events.models import DeliveryStatus
+from app.leads import service, stats
 from app.leads.schemas import (
     CrmDeliveryOut,
     LeadDetailOut,
     LeadgenPayload,
     LeadOut,
+    LeadStatsOut,
     LeadWebhookAck,
 )
 from app.leads.webhook_auth import OPEN_SIGNATURE_HEADER, TOKEN_PARAMETER, LeadWebhookDep
@@ -30,7 +33,7 @@ router = APIRouter(
     tags=["leads"],
     responses=error_responses(401, 403, 422),
 )
-webhook_router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
+webhook_router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=[WEBHOOKS_TAG])
 
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
 CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the previous page")]
@@ -79,6 +82,18 @@ async def list_leads(
 
 
 # Declared before `/{lead_id}/` so that path does not capture it.
+@router.get(
+    "/stats/",
+    summary="Lead freshness over the last day: time to storage and to the CRM, backlog",
+    description="From the company's leads stored over the last day: the time from TikTok's "
+    "`create_time` to our storage and to the CRM's acknowledgement (p50, p99), how many came "
+    "by webhook, backfill and reconciliation, and the lead deliveries the CRM has not "
+    "acknowledged yet (how many, the oldest's age).",
+)
+async def lead_stats(session: ReadSessionDep, principal: PrincipalDep) -> LeadStatsOut:
+    return await stats.freshness(session, principal)
+
+
 @router.get("/deliveries/", summary="CRM deliveries (dead letters with `status=dead`)")
 async def list_deliveries(
     session: ReadSessionDep,

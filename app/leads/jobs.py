@@ -12,8 +12,7 @@ from app.core.config import Settings
 from app.core.db import session_scope, utcnow
 from app.core.jobs import PeriodicJob
 from app.leads import repository, service
-from app.webhooks.models import InboxEntry
-from app.webhooks.service import InboxHandler
+from app.webhooks.service import InboxHandler, InboxItem
 
 BATCH_SIZE = 100
 # Raw bodies are an audit trail only: each lead keeps its own entry in `raw`.
@@ -42,7 +41,7 @@ async def attach_unassigned_leads(
 def inbox_handler(settings: Settings) -> InboxHandler:
     """How the webhook inbox applies a lead webhook delivery: announce its new leads."""
 
-    async def apply(session: AsyncSession, delivery: InboxEntry) -> None:
+    async def apply(session: AsyncSession, delivery: InboxItem) -> None:
         await service.announce_delivery(session, delivery, settings)
 
     return apply

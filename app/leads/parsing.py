@@ -1,5 +1,10 @@
 """From TikTok's lead payloads to `ParsedLead`, the one shape every lead source produces.
 
+`parse_lead` is the one way from TikTok's lead fields to a lead: the webhook's entries
+(`parse_entry`) and the lead export's rows (`app.ads.csv_export`, which reads its columns
+into the webhook's field names) both go through it, so a lead reads the same whichever way
+it came.
+
 Ids: TikTok sends unquoted 19-digit integers. The body is parsed with `json.loads`, whose
 Python ints are exact, and every id becomes a string; an id written as a float (its digits
 may already be lost) makes its entry unusable. Elsewhere integers beyond JavaScript's safe
@@ -11,32 +16,39 @@ labels are cut to their column's length, so a lead that parses also stores.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from app.core.db import LABEL_LENGTH, TIKTOK_ID_LENGTH
 from app.core.sql import clean_text
-from app.leads.models import LABEL_LENGTH, TIKTOK_ID_LENGTH
-from app.leads.normalize import clean_name, normalize_email, normalize_phone, split_name
+from app.leads.normalize import (
+    clean_name,
+    contact_field,
+    normalize_email,
+    normalize_phone,
+    split_name,
+)
 
 MAX_DEPTH = 32
 MAX_SAFE_INTEGER = 2**53 - 1
 # 9999-12-31T23:59:59Z: the last second a datetime can hold.
 MAX_UNIX_TIME = 253_402_300_799
+MILLISECOND_DIGITS = 13
+# Naive layouts besides ISO 8601 (spreadsheets re-save TikTok's export with them).
+_TIME_LAYOUTS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d")
 MAX_REASON_ENTRIES = 10
 LEAD_OBJECT = 1
 
-NAME_FIELDS = ("name", "full_name")
-FIRST_NAME_FIELDS = ("first_name",)
-LAST_NAME_FIELDS = ("last_name",)
+# Contact fields (`normalize.contact_field`) in the order they are looked for.
 EMAIL_FIELDS = ("email", "work_email")
-PHONE_FIELDS = ("phone_number", "phone", "work_phone_number", "work_phone")
-_FIELD_SEPARATORS = re.compile(r"[\s\-]+")
-# Excel-protected ids in exported CSVs: '123 and ="123".
-_EXCEL_ID = re.compile(r'^(?:\'(?P<quoted>.*)|="(?P<formula>.*)")$')
+PHONE_FIELDS = ("phone_number", "work_phone_number")
+# Excel-protected cells in exported CSVs: '123 and ="123".
+_EXCEL_PROTECTED = re.compile(r'^(?:\'(?P<quoted>.*)|="(?P<formula>.*)")$', re.DOTALL)
 
 
 class MalformedDelivery(ValueError):
@@ -96,9 +108,12 @@ class ParsedLead:
         by_field: dict[str, list[Any]] = {}
         for answer in answers:
             question = answer.get("field")
-            if isinstance(question, str):
-                key = _FIELD_SEPARATORS.sub("_", question.strip().lower())
-                by_field.setdefault(key, []).append(answer.get("value"))
+            contact = contact_field(question) if isinstance(question, str) else None
+            if contact is not None:
+                value = answer.get("value")
+                by_field.setdefault(contact, []).append(
+                    unprotect(value) if isinstance(value, str) else value
+                )
 
         def first(fields: tuple[str, ...], normalize: Callable[[Any], str | None]) -> str | None:
             for name in fields:
@@ -108,9 +123,9 @@ class ParsedLead:
                         return normalized
             return None
 
-        name = first(NAME_FIELDS, clean_name)
-        first_name = first(FIRST_NAME_FIELDS, clean_name)
-        last_name = first(LAST_NAME_FIELDS, clean_name)
+        name = first(("name",), clean_name)
+        first_name = first(("first_name",), clean_name)
+        last_name = first(("last_name",), clean_name)
         if name is None and (first_name or last_name):
             name = " ".join(part for part in (first_name, last_name) if part)
         elif name is not None and first_name is None and last_name is None:
@@ -157,6 +172,14 @@ def _cut(value: str | None, length: int = LABEL_LENGTH) -> str | None:
     return value[:length] if value is not None else None
 
 
+def unprotect(value: str) -> str:
+    """A cell with Excel's protection (`'…`, `="…"`) removed."""
+    protected = _EXCEL_PROTECTED.match(value.strip())
+    if protected is None:
+        return value
+    return protected["quoted"] if protected["quoted"] is not None else protected["formula"] or ""
+
+
 def tiktok_id(value: Any, name: str = "id") -> str | None:
     """An id as a string: from an int, a string, or an Excel-protected CSV cell."""
     if value is None or value == "":
@@ -170,11 +193,7 @@ def tiktok_id(value: Any, name: str = "id") -> str | None:
     elif isinstance(value, float):
         raise MalformedEntry(f"{name} is a float: its digits may be lost")
     elif isinstance(value, str):
-        text = value.strip()
-        protected = _EXCEL_ID.match(text)
-        if protected:
-            text = (protected["quoted"] or protected["formula"] or "").strip()
-        text = clean_text(text)
+        text = clean_text(unprotect(value).strip())
     else:
         raise MalformedEntry(f"{name} is not an id")
     if not text:
@@ -196,22 +215,35 @@ def label(value: Any, length: int = LABEL_LENGTH) -> str | None:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """Unix seconds (a number or digits) or an ISO 8601 text (naive means UTC); else None."""
+    """When a form was submitted, as TikTok writes it anywhere: Unix seconds (a number or
+    digits; 13 digits are milliseconds), ISO 8601, or `YYYY-MM-DD HH:MM[:SS]` and `/` dates
+    (naive means UTC; a trailing ` UTC` and Excel's protection are dropped); else None."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
-        text = value.strip()
-        if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_UNIX_TIME)):
-            value = int(text)
-        else:
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
-                return None
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        text = unprotect(value).strip().removesuffix(" UTC").removesuffix(" GMT")
+        digits = text.isascii() and text.isdigit()
+        if digits and len(text) == MILLISECOND_DIGITS:
+            text = text[:-3]
+        if not (digits and len(text) <= len(str(MAX_UNIX_TIME))):
+            return _text_time(text)
+        value = int(text)
     if isinstance(value, int | float) and 0 <= value <= MAX_UNIX_TIME:
         return datetime.fromtimestamp(value, UTC)
     return None
+
+
+def _text_time(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for layout in _TIME_LAYOUTS:
+            try:
+                return datetime.strptime(text, layout).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _id_like(key: str) -> bool:
@@ -238,44 +270,58 @@ def storable_json(value: Any, key: str = "", depth: int = 0) -> Any:
     return value
 
 
-def _answers(changes: Any) -> list[dict[str, Any]]:
-    if not isinstance(changes, list):
-        return []
-    return [
-        {
-            "field": storable_json(item.get("field"), "field"),
-            "value": storable_json(item.get("value"), "value"),
-        }
-        for item in changes
-        if isinstance(item, dict)
-    ]
+def parse_lead(
+    fields: Mapping[str, Any],
+    answers: list[dict[str, Any]],
+    raw: dict[str, Any],
+    defaults: Attribution | None = None,
+) -> ParsedLead:
+    """A lead from TikTok's lead fields, by the webhook's names (`id`, `advertiser_id`,
+    `page_id` or `form_id`, `campaign_name`, `create_time`, …): ids exact, names cleaned
+    and cut to their column, the submission time read, the contact fields taken from the
+    answers; answers and raw record made storable. `defaults` fill the attribution the
+    fields leave empty. Raises `MalformedEntry`."""
+    lead_id = tiktok_id(fields.get("id"))
+    if lead_id is None:
+        raise MalformedEntry("id is missing")
+    found = Attribution(
+        advertiser_id=tiktok_id(fields.get("advertiser_id"), "advertiser_id"),
+        advertiser_name=label(fields.get("advertiser_name")),
+        form_id=tiktok_id(fields.get("page_id", fields.get("form_id")), "page_id"),
+        form_name=label(fields.get("page_name", fields.get("form_name"))),
+        campaign_id=tiktok_id(fields.get("campaign_id"), "campaign_id"),
+        campaign_name=label(fields.get("campaign_name")),
+        adgroup_id=tiktok_id(fields.get("adgroup_id"), "adgroup_id"),
+        adgroup_name=label(fields.get("adgroup_name")),
+        ad_id=tiktok_id(fields.get("ad_id"), "ad_id"),
+        ad_name=label(fields.get("ad_name")),
+        lead_source=label(fields.get("lead_source"), 64),
+    )
+    if defaults is not None:
+        found = Attribution(
+            **{
+                part.name: getattr(found, part.name) or getattr(defaults, part.name)
+                for part in dataclasses.fields(Attribution)
+            }
+        )
+    return ParsedLead.from_answers(
+        tiktok_lead_id=lead_id,
+        attribution=found,
+        answers=storable_json(answers),
+        raw=storable_json(raw),
+        submitted_at=parse_time(fields.get("create_time", fields.get("created_time"))),
+    )
 
 
 def parse_entry(entry: dict[str, Any]) -> ParsedLead:
     """One webhook `entry[]` item (TIKTOK_API.md §4). Raises `MalformedEntry`."""
-    lead_id = tiktok_id(entry.get("id"))
-    if lead_id is None:
-        raise MalformedEntry("id is missing")
-    attribution = Attribution(
-        advertiser_id=tiktok_id(entry.get("advertiser_id"), "advertiser_id"),
-        advertiser_name=label(entry.get("advertiser_name")),
-        form_id=tiktok_id(entry.get("page_id", entry.get("form_id")), "page_id"),
-        form_name=label(entry.get("page_name", entry.get("form_name"))),
-        campaign_id=tiktok_id(entry.get("campaign_id"), "campaign_id"),
-        campaign_name=label(entry.get("campaign_name")),
-        adgroup_id=tiktok_id(entry.get("adgroup_id"), "adgroup_id"),
-        adgroup_name=label(entry.get("adgroup_name")),
-        ad_id=tiktok_id(entry.get("ad_id"), "ad_id"),
-        ad_name=label(entry.get("ad_name")),
-        lead_source=label(entry.get("lead_source"), 64),
-    )
-    return ParsedLead.from_answers(
-        tiktok_lead_id=lead_id,
-        attribution=attribution,
-        answers=_answers(entry.get("changes")),
-        raw=storable_json(entry),
-        submitted_at=parse_time(entry.get("create_time", entry.get("created_time"))),
-    )
+    changes = entry.get("changes")
+    answers = [
+        {"field": item.get("field"), "value": item.get("value")}
+        for item in (changes if isinstance(changes, list) else [])
+        if isinstance(item, dict)
+    ]
+    return parse_lead(entry, answers, entry)
 
 
 def _is_lead_object(kind: Any) -> bool:

@@ -1,4 +1,4 @@
-"""SQL for leads, advertisers, raw lead webhooks and the CRM outbox.
+"""SQL for leads, raw lead webhooks and the CRM outbox (advertisers: `app.advertisers`).
 
 CRM-facing reads are scoped to one company. Ingest, attaching and delivery work across
 companies (a webhook names an advertiser, not a company) and say so.
@@ -8,36 +8,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, or_, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.advertisers.models import TikTokAdvertiser
 from app.core.db import utcnow
 from app.core.pagination import keyset_page
 from app.core.sql import dialect_insert, locked
-from app.leads.models import (
-    CrmDelivery,
-    DeliveryStatus,
-    Lead,
-    TikTokAdvertiser,
-)
+from app.events.models import CrmDelivery, DeliveryStatus
+from app.leads.models import Lead, LeadProbe, ProbeStatus
 from app.webhooks.models import LeadWebhookDelivery, WebhookEventStatus, WebhookSource
 
+# A probe waits twice LEADS_PROBE_TIMEOUT_SECONDS (at most 120 s) and reads one export.
+PROBE_MAX_WAIT = timedelta(minutes=10)
 # Rows per multi-row INSERT: ~30 columns each stays far below SQLite's 32,766 and
 # PostgreSQL's 32,767 bound parameters.
 INSERT_CHUNK = 200
-
-
-async def owners(session: AsyncSession, advertiser_ids: Sequence[str]) -> dict[str, str]:
-    """Internal: {advertiser_id: company_id} for the connected advertisers among these."""
-    if not advertiser_ids:
-        return {}
-    query = select(TikTokAdvertiser.advertiser_id, TikTokAdvertiser.company_id).where(
-        TikTokAdvertiser.advertiser_id.in_(sorted(set(advertiser_ids)))
-    )
-    return {advertiser: company for advertiser, company in (await session.execute(query)).all()}
 
 
 async def insert_new_leads(
@@ -62,20 +51,6 @@ async def insert_new_leads(
     return inserted
 
 
-async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Add outbox rows; a lead's event already enqueued is skipped. Returns how many."""
-    added = 0
-    for start in range(0, len(rows), INSERT_CHUNK):
-        statement = (
-            dialect_insert(session)(CrmDelivery)
-            .values(rows[start : start + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=[CrmDelivery.lead_id, CrmDelivery.event_type])
-            .returning(CrmDelivery.id)
-        )
-        added += len((await session.execute(statement)).all())
-    return added
-
-
 async def assign_unassigned(
     session: AsyncSession, advertiser_id: str, company_id: str
 ) -> list[uuid.UUID]:
@@ -96,7 +71,9 @@ async def assign_unassigned(
 async def owned_leads_of_delivery(session: AsyncSession, webhook_event_id: uuid.UUID) -> list[Lead]:
     """Internal: the leads a lead webhook delivery stored first that belong to a company."""
     query = select(Lead).where(
-        Lead.webhook_event_id == webhook_event_id, Lead.company_id.is_not(None)
+        Lead.webhook_event_id == webhook_event_id,
+        Lead.company_id.is_not(None),
+        Lead.is_test.is_(False),  # a probe's test lead is not announced
     )
     return list((await session.scalars(query)).all())
 
@@ -168,7 +145,10 @@ async def list_deliveries(
     cursor: str | None,
     limit: int,
 ) -> list[CrmDelivery]:
-    query = select(CrmDelivery).where(CrmDelivery.company_id == company_id)
+    # The leads' deliveries (GET /events/deliveries/ lists every event's).
+    query = select(CrmDelivery).where(
+        CrmDelivery.company_id == company_id, CrmDelivery.lead_id.is_not(None)
+    )
     if status is not None:
         query = query.where(CrmDelivery.status == status)
     query = keyset_page(query, CrmDelivery.created_at, CrmDelivery.id, cursor, limit)
@@ -180,59 +160,9 @@ async def lock_delivery(
 ) -> CrmDelivery | None:
     query = locked(
         select(CrmDelivery).where(
-            CrmDelivery.id == delivery_id, CrmDelivery.company_id == company_id
-        )
-    )
-    return (await session.scalars(query)).one_or_none()
-
-
-async def claim_due(
-    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
-) -> list[CrmDelivery]:
-    """Internal: due deliveries, leased to the caller until `lease_until`.
-
-    Due: pending and `next_attempt_at` reached, or delivering with a lapsed lease (its
-    worker died). PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent workers claim disjoint
-    rows. SQLite: the `BEGIN IMMEDIATE` write transaction serializes claimers. Each claim
-    counts an attempt; the attempt number fences the outcome (see `settle`).
-    """
-    query = locked(
-        select(CrmDelivery)
-        .where(
-            or_(
-                and_(
-                    CrmDelivery.status == DeliveryStatus.pending,
-                    CrmDelivery.next_attempt_at <= now,
-                ),
-                and_(
-                    CrmDelivery.status == DeliveryStatus.delivering,
-                    CrmDelivery.lease_until < now,
-                ),
-            )
-        )
-        .order_by(CrmDelivery.next_attempt_at)
-        .limit(limit),
-        skip_locked=True,
-    )
-    claimed = list((await session.scalars(query)).all())
-    for delivery in claimed:
-        delivery.status = DeliveryStatus.delivering
-        delivery.lease_until = lease_until
-        delivery.attempts += 1
-        delivery.first_attempt_at = delivery.first_attempt_at or now
-    return claimed
-
-
-async def lock_attempt(
-    session: AsyncSession, delivery_id: uuid.UUID, attempt: int
-) -> CrmDelivery | None:
-    """Internal: the delivery under a lock if it is still this attempt's (not re-claimed
-    after a lapsed lease, not replayed)."""
-    query = locked(
-        select(CrmDelivery).where(
             CrmDelivery.id == delivery_id,
-            CrmDelivery.status == DeliveryStatus.delivering,
-            CrmDelivery.attempts == attempt,
+            CrmDelivery.company_id == company_id,
+            CrmDelivery.lead_id.is_not(None),
         )
     )
     return (await session.scalars(query)).one_or_none()
@@ -248,3 +178,67 @@ async def delete_webhook_deliveries_before(session: AsyncSession, before: dateti
     )
     result = cast("CursorResult[Any]", await session.execute(statement))
     return result.rowcount
+
+
+async def stored_lead_ids(session: AsyncSession, tiktok_lead_ids: Sequence[str]) -> set[str]:
+    """Internal (every company): which of these TikTok lead ids are stored."""
+    stored: set[str] = set()
+    ids = sorted(set(tiktok_lead_ids))
+    for start in range(0, len(ids), INSERT_CHUNK):
+        query = select(Lead.tiktok_lead_id).where(
+            Lead.tiktok_lead_id.in_(ids[start : start + INSERT_CHUNK])
+        )
+        stored.update((await session.scalars(query)).all())
+    return stored
+
+
+async def freshness_rows(
+    session: AsyncSession, company_id: str, since: datetime, limit: int
+) -> list[tuple[datetime, datetime, str, datetime | None]]:
+    """The company's leads stored since `since` (the latest `limit`): (submitted_at,
+    created_at, source, the CRM's acknowledgement of their `lead.created` or None)."""
+    query = (
+        select(Lead.submitted_at, Lead.created_at, Lead.source, CrmDelivery.delivered_at)
+        .outerjoin(CrmDelivery, CrmDelivery.lead_id == Lead.id)
+        .where(Lead.company_id == company_id, Lead.created_at >= since, Lead.is_test.is_(False))
+        .order_by(Lead.created_at.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [(submitted, stored, str(source), acked) for submitted, stored, source, acked in rows]
+
+
+async def delivery_backlog(session: AsyncSession, company_id: str) -> tuple[int, datetime | None]:
+    """The company's lead deliveries not yet acknowledged by the CRM (pending or being
+    delivered): how many, and when the oldest was queued."""
+    query = select(func.count(CrmDelivery.id), func.min(CrmDelivery.created_at)).where(
+        CrmDelivery.company_id == company_id,
+        CrmDelivery.lead_id.is_not(None),
+        CrmDelivery.status.in_((DeliveryStatus.pending, DeliveryStatus.delivering)),
+    )
+    count, oldest = (await session.execute(query)).one()
+    return int(count), oldest
+
+
+async def waiting_probes(
+    session: AsyncSession, form_ids: Sequence[str]
+) -> list[tuple[uuid.UUID, str, str | None]]:
+    """Internal: (id, form_id, tiktok_lead_id) of the probes waiting on these forms (a
+    probe waits minutes at most: an older one whose process died is no longer waiting)."""
+    if not form_ids:
+        return []
+    query = select(LeadProbe.id, LeadProbe.form_id, LeadProbe.tiktok_lead_id).where(
+        LeadProbe.status == ProbeStatus.waiting,
+        LeadProbe.form_id.in_(form_ids),
+        LeadProbe.created_at >= utcnow() - PROBE_MAX_WAIT,
+    )
+    return [(row_id, form, lead) for row_id, form, lead in (await session.execute(query)).all()]
+
+
+async def name_probe_lead(session: AsyncSession, probe_id: uuid.UUID, tiktok_lead_id: str) -> None:
+    """Internal: the probe's test lead is this one (unless it already knows its lead)."""
+    await session.execute(
+        update(LeadProbe)
+        .where(LeadProbe.id == probe_id, LeadProbe.tiktok_lead_id.is_(None))
+        .values(tiktok_lead_id=tiktok_lead_id)
+    )

@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.leads.models import CrmDelivery, DeliveryStatus, Lead, LeadSource
+from app.events.models import CrmDelivery, DeliveryStatus
+from app.leads.models import Lead, LeadSource
 
 
 class LeadAnswer(BaseModel):
@@ -47,6 +48,11 @@ class LeadOut(BaseModel):
     answers: list[LeadAnswer] = Field(description="Every answer as received, in form order")
     attribution: LeadAttribution
     source: LeadSource
+    is_test: bool = Field(
+        default=False,
+        description="A probe's test lead (`POST /accounts/{id}/leads/probe/`), made with "
+        "TikTok's mock-lead API: not a real submission",
+    )
     created_at: datetime
 
     @classmethod
@@ -76,6 +82,7 @@ class LeadOut(BaseModel):
                 lead_source=lead.lead_source,
             ),
             source=lead.source,
+            is_test=bool(lead.is_test),
             created_at=lead.created_at,
         )
 
@@ -148,3 +155,28 @@ class LeadgenPayload(BaseModel):
     object: int = Field(description="1 = lead; other entity types are acknowledged, ignored")
     time: int | None = None
     entry: list[LeadgenEntry]
+
+
+class LeadStatsOut(BaseModel):
+    """Lead freshness over the last day (leads stored since `since`)."""
+
+    since: datetime = Field(description="Start of the window (now minus one day)")
+    leads: int = Field(description="Leads stored in the window")
+    by_source: dict[str, int] = Field(
+        description="Of those, by how they came: webhook, backfill, reconciliation (a lost "
+        "webhook each)"
+    )
+    stored_seconds_p50: float | None = Field(
+        description="TikTok's create_time to our storage, median (null: no lead)"
+    )
+    stored_seconds_p99: float | None
+    acknowledged: int = Field(description="Leads of the window the CRM acknowledged")
+    acknowledged_seconds_p50: float | None = Field(
+        description="TikTok's create_time to the CRM's acknowledgement, median"
+    )
+    acknowledged_seconds_p99: float | None
+    backlog: int = Field(description="Lead deliveries the CRM has not acknowledged yet")
+    oldest_undelivered_at: datetime | None = Field(
+        description="When the oldest of them was queued (null: none)"
+    )
+    oldest_undelivered_age_seconds: float | None

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.advertisers import repository as advertisers_repository
 from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
@@ -22,19 +23,14 @@ from app.core.errors import Conflict, NotFound
 from app.core.security import Principal
 from app.core.sql import storable_text
 from app.events import outbox
-from app.events.models import EventType
+from app.events import repository as events_repository
+from app.events.models import CrmDelivery, DeliveryStatus, EventType
 from app.leads import repository
-from app.leads.models import (
-    CrmDelivery,
-    DeliveryStatus,
-    Lead,
-    LeadSource,
-)
+from app.leads.models import Lead, LeadSource
 from app.leads.parsing import MalformedDelivery, ParsedLead, parse_delivery
 from app.leads.schemas import LeadOut, LeadWebhookAck
 from app.webhooks import service as webhook_inbox
 from app.webhooks.models import (
-    InboxEntry,
     LeadSignatureForm,
     LeadWebhookAuth,
     WebhookEventStatus,
@@ -42,8 +38,6 @@ from app.webhooks.models import (
 )
 
 logger = logging.getLogger("app.leads")
-
-LEAD_CREATED = "lead.created"
 
 
 class LeadNotFound(NotFound):
@@ -68,20 +62,6 @@ class IngestResult:
     owned: int = 0  # new leads that belong to a company (announced, or to be)
 
 
-def lead_event(
-    lead: Lead,
-    occurred_at: datetime,
-    event_type: str = LEAD_CREATED,
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The body pushed to the CRM: `{"type", "timestamp", "data": LeadOut}`."""
-    return {
-        "type": event_type,
-        "timestamp": occurred_at.isoformat().replace("+00:00", "Z"),
-        "data": data if data is not None else LeadOut.from_lead(lead).model_dump(mode="json"),
-    }
-
-
 async def _announce(
     session: AsyncSession,
     leads: list[Lead],
@@ -98,35 +78,15 @@ async def _announce(
     data = [LeadOut.from_lead(lead).model_dump(mode="json") for lead in leads]
     for item, owner in zip(data, owners, strict=True):
         item["company_id"] = owner
+    # The outbox writes each event's CRM delivery (one per lead, however often announced).
+    # The settings this ingest was handed decide whether leads are delivered.
     await outbox.emit_many(
         session,
         EventType.lead_created,
         ((owner, None, item) for owner, item in zip(owners, data, strict=True)),
+        lead_ids=[lead.id for lead in leads],
+        delivery=outbox.CrmDeliveryConfig.of(settings),
     )
-    if settings.crm_leads_webhook_url:
-        await repository.enqueue(
-            session,
-            [
-                _delivery_row(lead, owner, now, item)
-                for lead, owner, item in zip(leads, owners, data, strict=True)
-            ],
-        )
-
-
-def _delivery_row(
-    lead: Lead, company_id: str, now: datetime, data: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "lead_id": lead.id,
-        "company_id": company_id,
-        "event_type": LEAD_CREATED,
-        "payload": lead_event(lead, now, data=data),
-        "status": DeliveryStatus.pending,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
 
 
 def _lead_row(
@@ -162,6 +122,7 @@ def _lead_row(
         "raw": lead.raw,
         "source": source,
         "webhook_event_id": webhook_event_id,
+        "is_test": False,
         "created_at": now,
         "updated_at": now,
     }
@@ -190,7 +151,7 @@ async def ingest(
     advertisers = [
         lead.attribution.advertiser_id for lead in unique.values() if lead.attribution.advertiser_id
     ]
-    companies = await repository.owners(session, advertisers)
+    companies = await advertisers_repository.owners(session, advertisers)
     rows = {
         lead_id: _lead_row(
             lead,
@@ -201,11 +162,14 @@ async def ingest(
         )
         for lead_id, lead in unique.items()
     }
+    probed = await _mark_probe_leads(session, unique, rows)
     inserted = await repository.insert_new_leads(session, list(rows.values()))
+    for probe_id, tiktok_lead_id in probed.items():
+        await repository.name_probe_lead(session, probe_id, tiktok_lead_id)
     owned = [
         rows[tiktok_lead_id]
         for _, tiktok_lead_id in inserted
-        if rows[tiktok_lead_id]["company_id"] is not None
+        if rows[tiktok_lead_id]["company_id"] is not None and not rows[tiktok_lead_id]["is_test"]
     ]
     if webhook_event_id is None:
         await _announce(session, [Lead(**row) for row in owned], now, settings)
@@ -214,6 +178,38 @@ async def ingest(
         duplicates=len(leads) - len(inserted),
         owned=len(owned),
     )
+
+
+async def _mark_probe_leads(
+    session: AsyncSession, leads: dict[str, ParsedLead], rows: dict[str, dict[str, Any]]
+) -> dict[uuid.UUID, str]:
+    """Mark the test leads of waiting probes (`is_test`: stored, never announced); the
+    probes that learn their lead's id from it.
+
+    A probe's lead is the one with its id or, before TikTok's answer told the id (TikTok
+    delivers the mock lead's webhook at once), a lead of its form with no ad: a real lead
+    always comes from an ad."""
+    forms = {lead.attribution.form_id for lead in leads.values() if lead.attribution.form_id}
+    probes = await repository.waiting_probes(session, sorted(forms))
+    named: dict[uuid.UUID, str] = {}
+    for tiktok_lead_id, lead in leads.items():
+        for probe_id, form_id, probe_lead_id in probes:
+            if probe_lead_id == tiktok_lead_id or (
+                probe_lead_id is None
+                and probe_id not in named
+                and form_id == lead.attribution.form_id
+                and lead.attribution.ad_id in (None, "", "0")
+            ):
+                rows[tiktok_lead_id]["is_test"] = True
+                if probe_lead_id is None:
+                    named[probe_id] = tiktok_lead_id
+                break
+    return named
+
+
+async def announce_test_lead(session: AsyncSession, lead: Lead, settings: Settings) -> None:
+    """A probe that asked for it: its test lead is announced like any (`lead.created`)."""
+    await _announce(session, [lead], utcnow(), settings)
 
 
 async def attach_unassigned(
@@ -258,11 +254,13 @@ async def receive_webhook(
     (None for the URL token). The new leads' `lead.created` events and CRM deliveries are
     written by the row's inbox pass (`announce_delivery`), not before the answer."""
     delivery_id = uuid.uuid4()
+    received_at = utcnow()
     row: dict[str, Any] = {
         "id": delivery_id,
         "source": WebhookSource.tiktok_leadgen,
         "dedupe_key": delivery_id.hex,
-        "received_at": utcnow(),
+        "received_at": received_at,
+        "next_attempt_at": received_at,  # due for its inbox pass once stored
         "body": storable_text(body),
         "auth_method": auth_method,
         "signature_form": signature_form,
@@ -315,7 +313,7 @@ async def receive_webhook(
 
 
 async def announce_delivery(
-    session: AsyncSession, delivery: InboxEntry, settings: Settings
+    session: AsyncSession, delivery: webhook_inbox.InboxItem, settings: Settings
 ) -> None:
     """The inbox pass of a lead webhook delivery: announce the new leads it stored that
     belong to a company. Runs once per delivery (the inbox settles the row in this
@@ -340,11 +338,8 @@ async def replay(
         raise DeliveryNotFound
     if delivery.status != DeliveryStatus.dead:
         raise DeliveryNotDead(details={"status": delivery.status.value})
-    delivery.status = DeliveryStatus.pending
-    delivery.attempts = 0
-    delivery.first_attempt_at = None
-    delivery.lease_until = None
-    delivery.next_attempt_at = utcnow()
+    await events_repository.requeue_dead(session, CrmDelivery.id == delivery.id, utcnow())
+    await session.refresh(delivery)
     audit.record(
         session,
         event="lead.delivery_replayed",

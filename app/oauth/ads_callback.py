@@ -23,15 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import lifecycle
 from app.accounts import repository as accounts_repository
+from app.accounts.errors import AccountNotFound
 from app.accounts.models import IntegrationAccount, Platform
-from app.ads import repository
 from app.ads.service import AdsService, decrypt_token
-from app.ads.subscriptions import subscribe_all, webhook_url
+from app.advertisers import repository
+from app.advertisers.models import TikTokAdvertiser
+from app.advertisers.subscriptions import subscribe_all, webhook_url
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.db import session_scope, utcnow
 from app.leads import service as leads
-from app.leads.models import TikTokAdvertiser
+from app.oauth.errors import ConnectError
 from app.oauth.service import (
     CallbackResult,
     open_callback,
@@ -41,7 +43,12 @@ from app.oauth.service import (
 from app.oauth.state import OAuthState, StateCodec
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.business_schemas import Advertiser, BusinessToken
-from app.tiktok.errors import TikTokError, TikTokReauthRequired
+from app.tiktok.errors import (
+    TikTokCodeRejected,
+    TikTokError,
+    TikTokNotConfigured,
+    TikTokReauthRequired,
+)
 from app.tokens import store
 
 logger = logging.getLogger("app.oauth.ads_callback")
@@ -104,13 +111,13 @@ class AdsCallbackService:
         client = self.ads.business
         try:
             if client is None:
-                raise _Failed("tiktok_not_configured", {})
+                raise _Failed(TikTokNotConfigured.code, {})
             grant = await self._authorize(client, params)
             linked = await self._link(payload, grant)
         except _Failed as failure:
             return await self._fail(payload, failure)
         if linked is None:
-            return CallbackResult(None, "account_not_found")
+            return CallbackResult(None, AccountNotFound.code)
         await self._subscribe(client, payload, grant.token, linked.advertiser_ids)
         await self._retire(client, payload, grant.token, linked)
         return CallbackResult(account_id)
@@ -125,7 +132,7 @@ class AdsCallbackService:
         try:
             token: BusinessToken = await client.exchange_auth_code(params.auth_code)
         except TikTokError as exc:
-            raise _Failed("token_exchange_failed", exc.log_data()) from exc
+            raise _Failed(TikTokCodeRejected.code, exc.log_data()) from exc
         access = token.access_token.get_secret_value()
         try:
             named = await client.advertisers(access)
@@ -136,7 +143,7 @@ class AdsCallbackService:
         names = {advertiser.advertiser_id: advertiser.advertiser_name for advertiser in named}
         ids = list(dict.fromkeys(token.advertiser_ids or list(names)))
         if not ids:
-            raise _Failed("no_advertisers", {})
+            raise _Failed(ConnectError.no_advertisers, {})
         advertisers = [Advertiser(advertiser_id=i, advertiser_name=names.get(i)) for i in ids]
         return _Grant(tokens=token, advertisers=advertisers)
 
@@ -154,11 +161,11 @@ class AdsCallbackService:
                 taken = sorted(row.advertiser_id for row in links if row.account_id != account.id)
                 if taken:
                     # Not revoked: a revoke might end the authorization the owner relies on.
-                    raise _Failed("already_connected", {"advertiser_ids": taken})
+                    raise _Failed(ConnectError.already_connected, {"advertiser_ids": taken})
                 linked = await self._store(session, account, grant, payload)
         except IntegrityError as exc:
             # Another account linked one of these advertisers at the same moment.
-            raise _Failed("already_connected", {"advertiser_ids": ids}) from exc
+            raise _Failed(ConnectError.already_connected, {"advertiser_ids": ids}) from exc
         return linked
 
     async def _store(
@@ -309,5 +316,5 @@ class AdsCallbackService:
                 session, payload.company_id, payload.account_uuid
             )
             if account is None:
-                return CallbackResult(None, "account_not_found")
+                return CallbackResult(None, AccountNotFound.code)
             return record_connect_failure(session, account, payload, failure.error, failure.data)

@@ -1,13 +1,17 @@
-"""Routes of the connect flow: connect, the first-party hop, the Login Kit callback,
-disconnect. The TikTok for Business callback is in `app.ads.endpoints`."""
+"""Routes of the connect flow: connect, the first-party hop, the Login Kit and TikTok for
+Business callbacks, disconnect, delete. The browser-only routes (hop, callbacks) are tagged
+`oauth-browser`, so generated clients can leave them out; where they send the browser is
+`app.oauth.returns`."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.accounts import service as accounts
@@ -25,12 +29,22 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX, query_parameter
-from app.oauth import service
+from app.core.openapi import BROWSER_TAG
+from app.idempotency import service as idempotency
+from app.idempotency.service import IdempotencyKeyHeader
+from app.oauth import returns, service
 from app.oauth.ads_callback import AdsCallbackParams, AdsCallbackService
 from app.oauth.deps import CodecDep
+from app.oauth.returns import (
+    MAX_RETURN_TO_LENGTH,
+    RETURN_TO_PATTERN,
+    ConnectMode,
+    ReturnTarget,
+)
 from app.oauth.state import (
     OAUTH_PATH,
     STATE_COOKIE_GRACE_SECONDS,
+    OAuthState,
     StateCodec,
     StateError,
     cookie_name,
@@ -38,18 +52,80 @@ from app.oauth.state import (
 from app.tiktok.errors import TikTokNotConfigured
 from app.tokens.deps import TokensDep
 
-router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["oauth"])
-# Routes of the connect flows documented under the accounts' and the ads' tags, as the CRM's
-# clients know them; they live here because they finish a connect or revoke at TikTok.
-ads_callback_router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["ads"])
+# Connect and disconnect are documented under `accounts` (each route names its tag), the
+# browser's pages under `oauth-browser`; they live here because they start or finish a
+# connect, or revoke at TikTok.
+router = APIRouter(prefix=f"{API_PREFIX}/accounts")
+ads_callback_router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=[BROWSER_TAG])
 delete_router = APIRouter(
     prefix=f"{API_PREFIX}/accounts", tags=["accounts"], responses=error_responses(401, 403, 422)
 )
+# In popup mode a callback answers a page, not a redirect.
+POPUP_PAGE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Popup mode: a page that posts the result to the window that opened "
+        "it, then closes (or, with no opener, goes on to the redirect)",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
+
+
+class ConnectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    return_to: str | None = Field(
+        default=None,
+        max_length=MAX_RETURN_TO_LENGTH,
+        pattern=RETURN_TO_PATTERN,
+        description="Where the browser returns, with `connected`, `account_id` and `error`: "
+        "an http(s) URL under an allowed frontend origin (FRONTEND_URL's, FRONTEND_ORIGINS, "
+        "FRONTEND_ORIGIN_REGEX; else 422 `return_to_not_allowed`). Default: "
+        "`{FRONTEND_URL}/integrations`",
+    )
+    mode: ConnectMode = Field(
+        default=ConnectMode.redirect,
+        description="`redirect`: the browser is redirected to `return_to`. `popup`: open "
+        "`authorization_url` in a popup; at the end it posts `{type, connected, account_id, "
+        "error}` to its opener and closes, or redirects when it has no opener. It posts to "
+        "`return_to`'s origin; without `return_to`, to the request's `Origin` (an allowed "
+        "frontend origin, else 422 `return_to_not_allowed`), or `FRONTEND_URL`'s when the "
+        "request has no `Origin`",
+    )
 
 
 class ConnectOut(BaseModel):
     authorization_url: str = Field(description="Navigate the browser here to connect")
     state: str = Field(description="Opaque OAuth state of this attempt")
+
+
+def _target(
+    settings: Settings, codec: StateCodec, payload: OAuthState | None, state: str | None
+) -> ReturnTarget:
+    """Where the browser returns: the signed payload's target; without one, what the state
+    itself signs (a popup's mode and origin), else the default by redirect."""
+    signed = codec.signed_return(payload.state if payload is not None else state)
+    origin = signed.origin if signed is not None else None
+    if payload is not None:
+        return returns.target_of(settings, payload.return_to, payload.mode, origin)
+    if signed is not None:
+        return returns.target_of(settings, None, signed.mode, origin)
+    return returns.default_target(settings)
+
+
+def _finish(
+    settings: Settings,
+    codec: StateCodec,
+    cookie: str | None,
+    state: str | None,
+    result: service.CallbackResult,
+) -> Response:
+    """A callback's answer to the browser, clearing the attempt's cookie."""
+    target = _target(settings, codec, codec.signed_payload(cookie, state), state)
+    account = str(result.account_id) if result.account_id is not None else None
+    response = returns.respond(target, account, result.error)
+    if state:
+        response.delete_cookie(cookie_name(state), path=OAUTH_PATH)
+    return response
 
 
 def _set_state_cookie(
@@ -70,12 +146,15 @@ def _set_state_cookie(
 
 @router.post(
     "/{account_id}/connect/",
+    tags=["accounts"],
+    response_model=ConnectOut,
     responses=error_responses(401, 403, 404, 422, 503),
     summary="Start connecting a TikTok account (Login Kit, OAuth with PKCE) or a TikTok for "
     "Business advertiser (tiktok_ads)",
 )
 async def connect_account(
     account_id: uuid.UUID,
+    request: Request,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
@@ -83,19 +162,54 @@ async def connect_account(
     codec: CodecDep,
     tiktok: OptionalTikTokDep,
     business: OptionalBusinessDep,
-) -> ConnectOut:
-    start = await service.start_connect(
-        session, principal, account_id, settings, codec, tiktok=tiktok, business=business
+    body: ConnectIn | None = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ConnectOut | Response:
+    options = body or ConnectIn()
+    # A popup without `return_to` posts to the page that asked (its `Origin`), so a retry
+    # from another page is another request.
+    origin = request.headers.get("origin")
+    operation = f"accounts.connect {account_id}"
+    if options.mode == ConnectMode.popup and options.return_to is None and origin is not None:
+        operation += f" from {origin}"
+
+    async def connect() -> ConnectOut:
+        start = await service.start_connect(
+            session,
+            principal,
+            account_id,
+            settings,
+            codec,
+            tiktok=tiktok,
+            business=business,
+            return_to=options.return_to,
+            mode=options.mode,
+            request_origin=origin,
+        )
+        # Same-origin frontends get the cookie here; cross-origin ones through the hop URL
+        # (which is all a replayed answer offers: its cookie is not kept).
+        _set_state_cookie(response, settings, codec, start.cookie_name, start.cookie_value)
+        return ConnectOut(authorization_url=start.authorization_url, state=start.state)
+
+    return await idempotency.once(
+        session,
+        principal.company_id,
+        idempotency_key,
+        operation=operation,
+        body=options,
+        status_code=status.HTTP_200_OK,
+        work=connect,
+        # The answer's link lives as long as its state: a replay never hands out a dead one.
+        ttl=timedelta(seconds=codec.ttl),
     )
-    # Same-origin frontends get the cookie here; cross-origin ones through the hop URL.
-    _set_state_cookie(response, settings, codec, start.cookie_name, start.cookie_value)
-    return ConnectOut(authorization_url=start.authorization_url, state=start.state)
 
 
 @router.get(
     "/oauth/start/tiktok/",
+    tags=[BROWSER_TAG],
     response_class=RedirectResponse,
     status_code=302,
+    responses=POPUP_PAGE,
     summary="Browser hop: set the state cookie first-party, then go to TikTok (or TikTok for "
     "Business)",
     openapi_extra={"parameters": [query_parameter("ticket", "Signed, encrypted connect ticket")]},
@@ -106,18 +220,24 @@ async def oauth_start(
     codec: CodecDep,
     tiktok: OptionalTikTokDep,
     business: OptionalBusinessDep,
-) -> RedirectResponse:
+) -> Response:
+    ticket = request.query_params.get("ticket", "")
     try:
-        cookie_value = codec.open_ticket(request.query_params.get("ticket", ""))
+        cookie_value = codec.open_ticket(ticket)
         payload = codec.verify(cookie_value, codec.peek_state(cookie_value), utcnow())
     except StateError as exc:
-        result = service.CallbackResult(None, exc.code)
-        return RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
+        # A popup's expired (or otherwise refused) link still answers in popup mode, to its
+        # checked target: the opener is told, rather than the frontend loading in the popup.
+        # Any other goes to the default by redirect, as it always has.
+        readable = codec.ticket_payload(ticket)
+        popup = readable is not None and readable.mode == ConnectMode.popup
+        refused = _target(settings, codec, readable if popup else None, None)
+        return returns.respond(refused, None, exc.code)
     try:
         target = service.authorize_url(payload, settings, tiktok, business)
     except TikTokNotConfigured as exc:
-        result = service.CallbackResult(payload.account_uuid, exc.code)
-        return RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
+        where = _target(settings, codec, payload, payload.state)
+        return returns.respond(where, payload.account_id, exc.code)
     redirect = RedirectResponse(target, status_code=302)
     _set_state_cookie(redirect, settings, codec, cookie_name(payload.state), cookie_value)
     return redirect
@@ -125,9 +245,12 @@ async def oauth_start(
 
 @router.get(
     "/oauth/callback/tiktok/",
+    tags=[BROWSER_TAG],
     response_class=RedirectResponse,
     status_code=302,
-    summary="TikTok redirects the browser here; always ends in a redirect to the frontend",
+    responses=POPUP_PAGE,
+    summary="TikTok redirects the browser here; always ends on the frontend (a redirect, or "
+    "the popup page)",
     openapi_extra={
         "parameters": [
             query_parameter("code", "Authorization code (on approval)"),
@@ -145,7 +268,7 @@ async def oauth_callback(
     codec: CodecDep,
     tiktok: OptionalTikTokDep,
     cipher: CipherDep,
-) -> RedirectResponse:
+) -> Response:
     # Query parameters are read by hand, not validated by FastAPI: whatever arrives, the
     # browser must end on the frontend, never on a 422 JSON page.
     query = request.query_params
@@ -166,10 +289,7 @@ async def oauth_callback(
             session, request.app.state.sessionmaker, settings, codec, tiktok, cipher
         )
         result = await callbacks.finish(params, cookie)
-    redirect = RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
-    if state:
-        redirect.delete_cookie(cookie_name(state), path=OAUTH_PATH)
-    return redirect
+    return _finish(settings, codec, cookie, state, result)
 
 
 def _account_of(codec: StateCodec, cookie: str | None, state: str | None) -> uuid.UUID | None:
@@ -182,6 +302,7 @@ def _account_of(codec: StateCodec, cookie: str | None, state: str | None) -> uui
 
 @router.post(
     "/{account_id}/disconnect/",
+    tags=["accounts"],
     responses=error_responses(401, 403, 404, 422),
     summary="Revoke at TikTok, wipe the tokens, mark the account disconnected (an ads "
     "account's lead webhooks are unsubscribed and its advertisers unlinked)",
@@ -202,8 +323,9 @@ async def disconnect_account(
     "/oauth/callback/tiktok-ads/",
     response_class=RedirectResponse,
     status_code=302,
-    summary="TikTok for Business redirects the browser here; always ends in a redirect to "
-    "the frontend",
+    responses=POPUP_PAGE,
+    summary="TikTok for Business redirects the browser here; always ends on the frontend (a "
+    "redirect, or the popup page)",
     openapi_extra={
         "parameters": [
             query_parameter("auth_code", "Authorization code (on approval)"),
@@ -216,7 +338,7 @@ async def disconnect_account(
 )
 async def ads_oauth_callback(
     request: Request, settings: SettingsDep, codec: CodecDep, ads: AdsDep
-) -> RedirectResponse:
+) -> Response:
     # Read by hand, not validated by FastAPI: whatever arrives, the browser must end on
     # the frontend, never on a 422 JSON page.
     query = request.query_params
@@ -229,10 +351,7 @@ async def ads_oauth_callback(
     )
     cookie = request.cookies.get(cookie_name(state)) if state else None
     result = await AdsCallbackService(ads, codec).finish(params, cookie)
-    redirect = RedirectResponse(service.frontend_redirect(settings, result), status_code=302)
-    if state:
-        redirect.delete_cookie(cookie_name(state), path=OAUTH_PATH)
-    return redirect
+    return _finish(settings, codec, cookie, state, result)
 
 
 @delete_router.delete(

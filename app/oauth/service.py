@@ -13,13 +13,19 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import lifecycle, repository
 from app.accounts import service as accounts
+from app.accounts.errors import (
+    AccountNotConnected,
+    AccountNotFound,
+    NotALoginKitAccount,
+    ReauthRequired,
+)
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.ads import service as ads
 from app.ads.service import AdsService
@@ -29,28 +35,24 @@ from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import session_scope, utcnow
 from app.core.security import Principal
+from app.oauth.errors import ConnectError
 from app.oauth.models import ConsumedOAuthState
+from app.oauth.returns import ConnectMode, checked_return_to, popup_origin
 from app.oauth.state import (
     OAUTH_PATH,
     OAuthState,
     StateCodec,
     StateError,
     cookie_name,
-    new_state,
     state_hash,
 )
 from app.tiktok import pkce
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
-from app.tiktok.errors import TikTokError, TikTokNotConfigured
+from app.tiktok.errors import TikTokCodeRejected, TikTokError, TikTokNotConfigured
 from app.tiktok.schemas import TikTokUser, TokenSet
-from app.tokens import store
-from app.tokens.errors import (
-    AccountNotConnected,
-    NotALoginKitAccount,
-    ReauthRequired,
-    TokenUnreadable,
-)
+from app.tokens import store, unreadable
+from app.tokens.errors import TokenUnreadable
 from app.tokens.manager import TokenManager
 
 logger = logging.getLogger("app.oauth")
@@ -81,15 +83,6 @@ class CallbackResult:
     error: str | None = None
 
 
-def frontend_redirect(settings: Settings, result: CallbackResult) -> str:
-    params = {"connected": "false" if result.error else "true"}
-    if result.account_id is not None:
-        params["account_id"] = str(result.account_id)
-    if result.error:
-        params["error"] = result.error
-    return f"{settings.frontend_url.rstrip('/')}/integrations?{urlencode(params)}"
-
-
 async def start_connect(
     session: AsyncSession,
     principal: Principal,
@@ -99,8 +92,17 @@ async def start_connect(
     *,
     tiktok: TikTokClient | None,
     business: TikTokBusinessClient | None,
+    return_to: str | None = None,
+    mode: ConnectMode = ConnectMode.redirect,
+    request_origin: str | None = None,
 ) -> ConnectStart:
-    """A connect attempt of a Login Kit account (with PKCE) or an ads account (without)."""
+    """A connect attempt of a Login Kit account (with PKCE) or an ads account (without),
+    returning the browser to `return_to` (checked here: see `app.oauth.returns`); a popup
+    posts to `return_to`'s origin, else to `request_origin` (the `Origin` header) if allowed.
+    """
+    return_to = checked_return_to(settings, return_to)
+    popup = mode == ConnectMode.popup
+    posts_to = popup_origin(settings, return_to, request_origin) if popup else None
     account = await accounts.get(session, principal, account_id)
     for_ads = account.platform == Platform.tiktok_ads
     if for_ads:
@@ -112,7 +114,7 @@ async def start_connect(
     else:
         waiting = "the user to approve on TikTok"
         data = {"scopes": settings.tiktok_scope_list, "pkce": settings.tiktok_pkce}
-    state = new_state()
+    state = codec.new_state(mode.value, posts_to)
     payload = OAuthState(
         state=state,
         verifier=None if for_ads or settings.tiktok_pkce == "off" else pkce.new_verifier(),
@@ -121,6 +123,8 @@ async def start_connect(
         user=principal.actor,
         platform=account.platform.value,
         expires_at=(utcnow() + timedelta(seconds=codec.ttl)).timestamp(),
+        return_to=return_to,
+        mode=mode.value,
     )
     cookie_value = codec.sign(payload)
     hop = f"{settings.api_base_url.rstrip('/')}{OAUTH_PATH}start/tiktok/"
@@ -130,7 +134,7 @@ async def start_connect(
         company_id=principal.company_id,
         account_id=account.id,
         message=f"Connect started; waiting for {waiting}.",
-        data=data,
+        data=data | {"mode": mode.value},
         actor=principal.actor,
     )
     return ConnectStart(
@@ -203,9 +207,9 @@ async def open_callback(
         return CallbackResult(None, exc.code)
     if payload.platform != platform.value:
         log.info(f"{label} callback refused", extra={"reason": "state of another platform"})
-        return CallbackResult(None, "invalid_state")
+        return CallbackResult(None, ConnectError.invalid_state)
     if not await consume_state(sessionmaker, codec, payload):
-        return CallbackResult(payload.account_uuid, "invalid_state")
+        return CallbackResult(payload.account_uuid, ConnectError.invalid_state)
     return payload
 
 
@@ -213,12 +217,12 @@ def refusal(
     error: str | None, description: str | None, *, missing: str
 ) -> tuple[str, dict[str, object]]:
     """The frontend's error code and the log data for a callback that carries no code."""
-    code = error if error in KNOWN_TIKTOK_ERRORS else "tiktok_error"
+    code = error if error in KNOWN_TIKTOK_ERRORS else TikTokError.code
     data: dict[str, object] = {
         "tiktok_error": (error or missing)[:64],
         "description": (description or "")[:300],
     }
-    return code or "tiktok_error", data
+    return code or TikTokError.code, data
 
 
 def record_connect_failure(
@@ -297,14 +301,14 @@ class CallbackService:
                     code_verifier=payload.verifier,
                 )
             except TikTokError as exc:
-                failure = ("token_exchange_failed", exc.log_data())
+                failure = (TikTokCodeRejected.code, exc.log_data())
         user, profile_error = await self._user_info(tokens) if tokens else (None, None)
 
         account = await repository.get(self.session, payload.company_id, account_id)
         if account is None:
-            return CallbackResult(None, "account_not_found")
+            return CallbackResult(None, AccountNotFound.code)
         if failure is not None or tokens is None:
-            code, data = failure or ("token_exchange_failed", {})
+            code, data = failure or (TikTokCodeRejected.code, {})
             return record_connect_failure(self.session, account, payload, code, data)
         conflict = await self._identity_conflict(account, tokens.open_id)
         if conflict:
@@ -329,7 +333,7 @@ class CallbackService:
     async def _identity_conflict(self, account: IntegrationAccount, open_id: str) -> str | None:
         reconnecting = account.status in (AccountStatus.connected, AccountStatus.reauth_required)
         if reconnecting and account.external_id and account.external_id != open_id:
-            return "account_mismatch"
+            return ConnectError.account_mismatch
         linked = await repository.find_by_external_id(
             self.session, account.company_id, Platform.tiktok, open_id
         )
@@ -338,7 +342,7 @@ class CallbackService:
             for other in linked
             if other.id != account.id and other.status != AccountStatus.disconnected
         ]
-        return "already_connected" if others else None
+        return ConnectError.already_connected if others else None
 
     async def _user_info(self, tokens: TokenSet) -> tuple[TikTokUser | None, TikTokError | None]:
         """The profile; a failure does not fail the connect (the next sync fetches it)."""
@@ -431,13 +435,13 @@ async def revoke_quietly(
     try:
         token = await tokens.get(account_id, principal.company_id)
     except TokenUnreadable:
-        return {"revoked": False, "revoke_skipped": "token_unreadable"}
+        return {"revoked": False, "revoke_skipped": unreadable.ERROR_CODE}
     except (AccountNotConnected, NotALoginKitAccount, ReauthRequired) as exc:
         return {"revoked": False, "revoke_skipped": exc.code}
     except TikTokError as exc:
         return {"revoked": False, **exc.log_data()}
     if tiktok is None:
-        return {"revoked": False, "revoke_skipped": "tiktok_not_configured"}
+        return {"revoked": False, "revoke_skipped": TikTokNotConfigured.code}
     try:
         await tiktok.revoke(token.value)
     except TikTokError as exc:

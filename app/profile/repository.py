@@ -1,14 +1,17 @@
-"""SQL for stats snapshots and the background sync's account leases."""
+"""SQL for stats snapshots and the background sync's queue of accounts (`SYNC`, leased
+through `sync_lease_until`)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
+from app.core.queue import Claim, WorkQueue
 from app.profile.models import StatsSnapshot
 
 
@@ -40,37 +43,39 @@ async def stats_since(
     return rows[::-1]
 
 
+SYNC = WorkQueue(
+    table=cast(Table, IntegrationAccount.__table__),
+    # No attempt counter: the lease a claim sets is what fences its settle.
+    lease="sync_lease_until",
+    where=and_(
+        IntegrationAccount.platform == Platform.tiktok,
+        IntegrationAccount.status == AccountStatus.connected,
+    ),
+    order_by=(IntegrationAccount.profile_synced_at.asc().nulls_first(),),
+)
+
+
 async def claim_due_for_sync(
     session: AsyncSession, synced_before: datetime, now: datetime, lease_until: datetime, limit: int
-) -> list[tuple[uuid.UUID, str]]:
-    """Lease connected accounts whose profile is older than `synced_before`.
+) -> list[Claim]:
+    """Lease connected Login Kit accounts whose profile is older than `synced_before`, with
+    their `company_id`.
 
     `SKIP LOCKED` lets replicas claim disjoint batches; the lease keeps an account claimed
     after this short transaction commits, while its sync runs.
     """
-    query = (
-        select(IntegrationAccount)
-        .where(
-            IntegrationAccount.platform == Platform.tiktok,
-            IntegrationAccount.status == AccountStatus.connected,
-            or_(
-                IntegrationAccount.profile_synced_at.is_(None),
-                IntegrationAccount.profile_synced_at < synced_before,
-            ),
-            or_(
-                IntegrationAccount.sync_lease_until.is_(None),
-                IntegrationAccount.sync_lease_until < now,
-            ),
-        )
-        .order_by(IntegrationAccount.profile_synced_at.asc().nulls_first())
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    synced_at = IntegrationAccount.profile_synced_at
+    return await SYNC.claim(
+        session,
+        now=now,
+        limit=limit,
+        lease_until=lease_until,
+        where=or_(synced_at.is_(None), synced_at < synced_before),
+        columns=("company_id",),
     )
-    accounts = list((await session.scalars(query)).all())
-    if accounts:
-        await session.execute(
-            update(IntegrationAccount)
-            .where(IntegrationAccount.id.in_([account.id for account in accounts]))
-            .values(sync_lease_until=lease_until)
-        )
-    return [(account.id, account.company_id) for account in accounts]
+
+
+async def release_synced(session: AsyncSession, claim: Claim) -> bool:
+    """End a sync's lease, in the transaction that stores what it read; False when the
+    lease lapsed and another sync claimed the account since (it stores its own)."""
+    return bool(await SYNC.done(session, [claim]))

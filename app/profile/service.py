@@ -10,12 +10,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import repository as accounts_repository
 from app.accounts import service as accounts
+from app.accounts.errors import AccountNotConnected, NotALoginKitAccount
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
-from app.core.db import utcnow
+from app.core.db import session_scope, utcnow
+from app.core.queue import Claim
 from app.core.security import Principal
 from app.profile import repository
 from app.profile.models import StatsSnapshot
@@ -29,12 +31,7 @@ from app.profile.schemas import (
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokRateLimited, TikTokScopeNotGranted, TikTokUnavailable
 from app.tiktok.schemas import TikTokUser, Video
-from app.tokens.manager import (
-    AccessToken,
-    AccountNotConnected,
-    NotALoginKitAccount,
-    TokenManager,
-)
+from app.tokens.manager import AccessToken, TokenManager
 
 STATS_SCOPE = "user.info.stats"
 VIDEO_SCOPE = "video.list"
@@ -210,11 +207,17 @@ def video_of(video: Video) -> VideoOut:
 
 
 async def sync_account_in_background(
-    session: AsyncSession, service: ProfileService, account_id: uuid.UUID, company_id: str
-) -> None:
-    """Background sync of one leased account; TikTok errors are the caller's to log."""
-    user = await service.fetch_user(account_id, company_id)
-    account = await accounts_repository.get(session, company_id, account_id)
-    if account is not None:
-        store_profile(session, account, user)
-        account.sync_lease_until = None
+    sessionmaker: async_sessionmaker[AsyncSession], service: ProfileService, claim: Claim
+) -> bool:
+    """Background sync of one leased account (a claim of `repository.SYNC`): TikTok first,
+    then, in one short transaction, the lease released and the profile stored. False when
+    the lease was lost meanwhile (nothing stored); TikTok errors are the caller's to log."""
+    company_id: str = claim.row["company_id"]
+    user = await service.fetch_user(claim.id, company_id)
+    async with session_scope(sessionmaker) as session:
+        if not await repository.release_synced(session, claim):
+            return False
+        account = await accounts_repository.get(session, company_id, claim.id)
+        if account is not None:
+            store_profile(session, account, user)
+    return True

@@ -70,10 +70,11 @@ class BusinessCall(StrEnum):
     LEAD_TASK_CREATE = "business_lead_task_create"
     LEAD_TASK_STATUS = "business_lead_task_status"
     LEAD_DOWNLOAD = "business_lead_download"
+    MOCK_LEAD_CREATE = "business_mock_lead_create"
+    MOCK_LEAD_DELETE = "business_mock_lead_delete"
     SUBSCRIBE = "business_subscribe"
     SUBSCRIPTIONS = "business_subscriptions"
     UNSUBSCRIBE = "business_unsubscribe"
-    TEST_LEAD = "business_test_lead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +357,32 @@ class TikTokBusinessClient:
             params={"advertiser_id": advertiser_id, "task_id": task_id},
         )
 
+    async def create_mock_lead(
+        self, access_token: str, advertiser_id: str, page_id: str
+    ) -> str | None:
+        """A test lead on the form (one per form; delete it to make another), delivered to
+        live subscriptions like a real one; its lead id when TikTok's answer names it."""
+        answer = await self._call(
+            BusinessCall.MOCK_LEAD_CREATE,
+            "POST",
+            "page/lead/mock/create/",
+            retry=Retry.NEVER_SENT_ONLY,
+            token=access_token,
+            json_body={"advertiser_id": advertiser_id, "page_id": page_id},
+        )
+        lead_id = answer.data.get("lead_id")
+        return str(lead_id) if isinstance(lead_id, int | str) and str(lead_id) else None
+
+    async def delete_mock_lead(self, access_token: str, advertiser_id: str, page_id: str) -> None:
+        await self._call(
+            BusinessCall.MOCK_LEAD_DELETE,
+            "POST",
+            "page/lead/mock/delete/",
+            retry=Retry.NEVER_SENT_ONLY,
+            token=access_token,
+            json_body={"advertiser_id": advertiser_id, "page_id": page_id},
+        )
+
     async def subscribe_leads(
         self,
         access_token: str,
@@ -404,16 +431,6 @@ class TikTokBusinessClient:
             "subscription/unsubscribe/",
             retry=Retry.IDEMPOTENT,
             json_body=self._credentials() | {"subscription_id": subscription_id},
-        )
-
-    async def create_test_lead(self, access_token: str, advertiser_id: str, page_id: str) -> None:
-        await self._call(
-            BusinessCall.TEST_LEAD,
-            "POST",
-            "page/lead/mock/create/",
-            retry=Retry.NEVER_SENT_ONLY,
-            token=access_token,
-            json_body={"advertiser_id": advertiser_id, "page_id": page_id},
         )
 
     def _credentials(self) -> dict[str, str]:

@@ -21,13 +21,12 @@ from pydantic import SecretStr
 from app.core.config import Settings
 from app.tiktok.errors import TikTokNotConfigured
 from app.tiktok.responses import Answer, Call, classify
-from app.tiktok.schemas import VIDEO_FIELDS, TikTokUser, TokenSet, Video, VideoBatch, VideoPage
+from app.tiktok.schemas import VIDEO_FIELDS, TikTokUser, TokenSet, VideoPage
 from app.tiktok.scopes import scope_fields
 from app.tiktok.transport import USER_AGENT, Retry, Transport, parse_model, token_timeout
 
 logger = logging.getLogger("app.tiktok")
 
-MAX_VIDEO_IDS = 20
 MAX_PAGE_SIZE = 20
 
 AUTHORIZE_PATH = "/v2/auth/authorize/"
@@ -35,7 +34,6 @@ TOKEN_PATH = "/v2/oauth/token/"  # noqa: S105 - a URL path, not a secret
 REVOKE_PATH = "/v2/oauth/revoke/"
 USER_INFO_PATH = "/v2/user/info/"
 VIDEO_LIST_PATH = "/v2/video/list/"
-VIDEO_QUERY_PATH = "/v2/video/query/"
 
 
 class TikTokClient:
@@ -176,25 +174,6 @@ class TikTokClient:
             json_body=body,
         )
         return parse_model(VideoPage, answer.data, log_id=answer.log_id)
-
-    async def video_query(self, access_token: str, video_ids: Sequence[str]) -> list[Video]:
-        # A str is a Sequence[str] too; sending its characters as ids would be a silent bug.
-        if isinstance(video_ids, str):
-            raise TypeError("video_ids must be a sequence of ids, not a string")
-        if len(video_ids) > MAX_VIDEO_IDS:
-            raise ValueError(f"TikTok accepts at most {MAX_VIDEO_IDS} video ids per query")
-        if not video_ids:
-            return []
-        answer = await self._call(
-            Call.VIDEO_QUERY,
-            "POST",
-            VIDEO_QUERY_PATH,
-            retry=Retry.IDEMPOTENT,
-            token=access_token,
-            params={"fields": ",".join(VIDEO_FIELDS)},
-            json_body={"filters": {"video_ids": list(video_ids)}},
-        )
-        return parse_model(VideoBatch, answer.data, log_id=answer.log_id).videos
 
     def _credentials(self) -> dict[str, str]:
         return {

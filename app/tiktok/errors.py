@@ -8,7 +8,7 @@ go into a message or `details`.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from app.core.errors import AppError
 
@@ -21,8 +21,6 @@ class TikTokError(AppError):
     status_code = 502
     code = "tiktok_error"
     message = "TikTok could not handle the request."
-    # Whether the same call may succeed later (network, 5xx, 429) or is final (4xx, grants).
-    retryable: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -76,7 +74,6 @@ class TikTokRateLimited(TikTokError):
     status_code = 429
     code = "tiktok_rate_limited"
     message = "TikTok's rate limit was reached; try again later."
-    retryable = True
 
     def __init__(
         self,
@@ -104,7 +101,6 @@ class TikTokUnavailable(TikTokError):
     status_code = 502
     code = "tiktok_unavailable"
     message = "TikTok is unavailable; try again later."
-    retryable = True
 
 
 class TikTokInvalidResponse(TikTokUnavailable):

@@ -44,7 +44,6 @@ class Call(StrEnum):
     REVOKE = "revoke"
     USER_INFO = "user_info"
     VIDEO_LIST = "video_list"
-    VIDEO_QUERY = "video_query"
 
     @property
     def is_oauth(self) -> bool:
@@ -77,7 +76,8 @@ _ERRORS_BY_CODE: dict[str, type[TikTokError]] = {
     "unsupported_response_type": TikTokBadRequest,
 }
 # The grant itself was refused: a dead refresh token needs the user back, a bad code a restart.
-_GRANT_REFUSED = {"invalid_grant", "access_denied"}
+INVALID_GRANT = "invalid_grant"
+_GRANT_REFUSED = {INVALID_GRANT, "access_denied"}
 
 
 def classify(call: Call, status: int, body: bytes, *, retry_after: str | None = None) -> Answer:

@@ -101,11 +101,3 @@ class VideoPage(BaseModel):
     videos: list[Video] = Field(default_factory=list)
     cursor: int | None = None
     has_more: bool = False
-
-
-class VideoBatch(BaseModel):
-    """`data` of video/query."""
-
-    model_config = _WIRE
-
-    videos: list[Video] = Field(default_factory=list)

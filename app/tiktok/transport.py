@@ -9,8 +9,10 @@ The rules: a call marked `Retry.IDEMPOTENT` is retried on network errors, timeou
 transient upstream errors (5xx and their in-body equivalents); a `Retry.NEVER_SENT_ONLY` call
 (token grants, anything that creates) only when the request provably never left, because
 TikTok may already have acted on it. Rate limits and invalid answers are never retried here.
-Idempotent calls share one overall deadline (`TIKTOK_READ_DEADLINE_SECONDS`): no attempt runs
-past it and no retry starts that could not finish before it.
+Between attempts it waits the service's one backoff (`app.core.retry`: exponential, full
+jitter, capped at `MAX_BACKOFF_SECONDS`). Idempotent calls share one overall deadline
+(`TIKTOK_READ_DEADLINE_SECONDS`): no attempt runs past it and no retry starts whose longest
+backoff could reach it.
 Nothing logged or raised holds a URL, a token or a secret: the URL may carry the app secret.
 """
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +29,14 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from app.core.metrics import observe_tiktok_call
+from app.core.retry import backoff_ceiling, backoff_seconds
 from app.tiktok.errors import TikTokError, TikTokInvalidResponse, TikTokUnavailable
 
 USER_AGENT = "tiktok-integration/0.1 (+https://developers.tiktok.com)"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# The longest wait between two attempts of one call; half the default read deadline.
+MAX_BACKOFF_SECONDS = 5.0
 
 # Raised before any byte of the request reached TikTok, so even a single-use call may retry.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -49,6 +54,8 @@ class Retry(Enum):
 @dataclass(frozen=True, slots=True)
 class Transport:
     """One client's HTTP connection pool, its retry budget and its log identity.
+
+    `backoff_seconds` is the backoff's base: the longest wait after the first failed attempt.
 
     `service` names the upstream in error messages ("TikTok"); `log_message` is the log line
     of a successful attempt, a failed one adds " failed".
@@ -167,13 +174,17 @@ class Transport:
             return result
 
     async def _sleep_before_retry(self, attempt: int, deadline: float | None) -> bool:
-        """Back off before the next attempt; False (no sleep) when the deadline would pass."""
-        # Exponential backoff with jitter, so callers retrying together do not stay in step.
-        delay = self.backoff_seconds * 2 ** (attempt - 1)
-        delay += random.uniform(0, delay)  # noqa: S311 - jitter, not crypto
-        if deadline is not None and time.monotonic() + delay >= deadline:
+        """Back off before the next attempt; False (no sleep) when the deadline could pass.
+
+        The check takes the backoff's ceiling, not this draw of it: whether a call near its
+        deadline retries does not depend on the jitter."""
+        base, cap = self.backoff_seconds, MAX_BACKOFF_SECONDS
+        if (
+            deadline is not None
+            and time.monotonic() + backoff_ceiling(attempt, base, cap) >= deadline
+        ):
             return False
-        await asyncio.sleep(delay)
+        await asyncio.sleep(backoff_seconds(attempt, base, cap))
         return True
 
     def _log(
@@ -185,11 +196,14 @@ class Transport:
         error: TikTokError | None,
         log_id: str | None = None,
     ) -> None:
+        """Logs an attempt, and counts it in `/metrics` (by endpoint and outcome)."""
+        duration = time.perf_counter() - started
+        observe_tiktok_call(call.value, error.code if error else "ok", duration)
         fields: dict[str, Any] = {
             "endpoint": call.value,
             "attempt": attempt,
             "http_status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "duration_ms": round(duration * 1000, 1),
             "log_id": error.log_id if error else log_id,
         }
         if error is None:

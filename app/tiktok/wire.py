@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
+from app.core.retry import retry_after_seconds
 from app.tiktok.errors import (
     DEFAULT_RETRY_AFTER_SECONDS,
     TikTokBadRequest,
@@ -66,20 +66,9 @@ def class_for_status(status: int) -> type[TikTokError]:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> int:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else 60."""
-    if value is None or not value.strip():
-        return DEFAULT_RETRY_AFTER_SECONDS
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return int(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER_SECONDS
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(0, math.ceil(seconds))
+    """Whole seconds to wait from a Retry-After header (`app.core.retry` reads it), else 60."""
+    seconds = retry_after_seconds(value, now)
+    return DEFAULT_RETRY_AFTER_SECONDS if seconds is None else math.ceil(seconds)
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:

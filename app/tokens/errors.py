@@ -1,20 +1,10 @@
-"""Why an account has no usable token: the errors of the token layer, for both platforms."""
+"""Why an account has no usable token, beyond the account errors (`app.accounts.errors`)."""
 
 from __future__ import annotations
 
 import uuid
 
-from app.core.errors import Conflict, NotFound
-
-
-class AccountNotConnected(Conflict):
-    code = "account_not_connected"
-    message = "The account is not connected to TikTok; connect it first."
-
-
-class ReauthRequired(Conflict):
-    code = "reauth_required"
-    message = "TikTok no longer accepts this account's tokens; reconnect the account."
+from app.accounts.errors import AccountNotFound, ReauthRequired
 
 
 class TokenUnreadable(ReauthRequired):
@@ -34,16 +24,5 @@ class TokenUnreadable(ReauthRequired):
         self.reason = reason
 
 
-class NotALoginKitAccount(Conflict):
-    code = "wrong_platform"
-    message = "This is a TikTok for Business account; it has no TikTok profile or videos."
-
-
-class NotAnAdsAccount(Conflict):
-    code = "wrong_platform"
-    message = "This account is not a TikTok for Business (tiktok_ads) account."
-
-
-class AccountGone(NotFound):
-    code = "account_not_found"
-    message = "No such integration account."
+class AccountGone(AccountNotFound):
+    """The account was deleted (or is another company's) when its token was asked for."""

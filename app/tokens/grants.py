@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from app.accounts.errors import NotALoginKitAccount, NotAnAdsAccount
 from app.accounts.models import Platform
 from app.core.errors import Conflict
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokNotConfigured
-from app.tokens.errors import NotALoginKitAccount, NotAnAdsAccount
 from app.tokens.store import IssuedTokens
 
 BUSINESS_NOT_CONFIGURED = (

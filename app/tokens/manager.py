@@ -34,23 +34,24 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import lifecycle, repository
+from app.accounts.errors import (
+    AccountNotConnected,
+    NotALoginKitAccount,
+    NotAnAdsAccount,
+    ReauthRequired,
+)
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.crypto import TokenCipher
 from app.core.db import session_scope, utcnow
+from app.core.metrics import count_token_refresh
 from app.tiktok.business import TikTokBusinessClient
 from app.tiktok.client import TikTokClient
 from app.tiktok.errors import TikTokError, TikTokReauthRequired
+from app.tiktok.responses import INVALID_GRANT
 from app.tokens import store, unreadable
-from app.tokens.errors import (
-    AccountGone,
-    AccountNotConnected,
-    NotALoginKitAccount,
-    NotAnAdsAccount,
-    ReauthRequired,
-    TokenUnreadable,
-)
+from app.tokens.errors import AccountGone, TokenUnreadable
 from app.tokens.grants import BusinessGrant, Grant, LoginKitGrant
 
 __all__ = [
@@ -376,20 +377,25 @@ class TokenManager:
     ) -> _Outcome:
         """Runs under the row lock; its writes commit before the lock is released."""
         seen = account.token_version
+        platform = str(account.platform)
         refresh_value = unreadable.read(account, self._cipher, store.REFRESH)
         if refresh_value is None:
+            count_token_refresh(platform, "dead")
             return _Outcome(
                 error=TikTokReauthRequired("No refresh token.", tiktok_code=MISSING),
                 seen_version=seen,
             )
         not_configured = grant.not_configured()
         if not_configured is not None:
+            count_token_refresh(platform, "not_configured")
             return _Outcome(error=not_configured, seen_version=seen)
         try:
             tokens = await grant.refresh(refresh_value)
         except TikTokReauthRequired as exc:
+            count_token_refresh(platform, "dead")
             return _Outcome(error=exc, seen_version=seen)
         except TikTokError as exc:
+            count_token_refresh(platform, "failed")
             audit.record(
                 session,
                 event="token.refresh_failed",
@@ -406,6 +412,7 @@ class TokenManager:
                 return _Outcome(token=self._token_of(account), seen_version=seen)
             return _Outcome(error=exc, seen_version=seen)
         store.store_tokens(account, tokens, self._cipher, self._clock(), refreshed=True)
+        count_token_refresh(platform, "refreshed")
         self._hold_off.pop(account.id, None)
         account.last_error_code = None
         rotated = tokens.refresh_token is not None
@@ -463,7 +470,7 @@ class TokenManager:
             lifecycle.reauth_required(
                 session,
                 account,
-                error_code=_error_code(error, "invalid_grant"),
+                error_code=_error_code(error, INVALID_GRANT),
                 audit_event="token.refresh_failed",
                 message="TikTok refused the refresh token; the account must be reconnected.",
                 data=error.log_data(),

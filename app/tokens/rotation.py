@@ -7,7 +7,6 @@ either happens before (and is re-encrypted) or after (and already uses the new k
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,11 +78,3 @@ async def rotate_keys(
         done += len(rows)
         progress(min(done, report.total), report.total)
     return report
-
-
-def progress_bar(done: int, total: int, width: int = 40) -> None:
-    filled = width if total == 0 else int(width * done / total)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()

@@ -72,15 +72,3 @@ def wipe_tokens(account: IntegrationAccount) -> None:
     account.access_token_expires_at = None
     account.refresh_token_expires_at = None
     account.token_version += 1
-
-
-def access_token(account: IntegrationAccount, cipher: TokenCipher) -> str | None:
-    if account.access_token_ciphertext is None:
-        return None
-    return cipher.decrypt(account.access_token_ciphertext, account_id=account.id, field=ACCESS)
-
-
-def refresh_token(account: IntegrationAccount, cipher: TokenCipher) -> str | None:
-    if account.refresh_token_ciphertext is None:
-        return None
-    return cipher.decrypt(account.refresh_token_ciphertext, account_id=account.id, field=REFRESH)

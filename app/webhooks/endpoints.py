@@ -12,11 +12,12 @@ from fastapi import APIRouter, Request
 
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
+from app.core.openapi import WEBHOOKS_TAG
 from app.webhooks import service
 from app.webhooks.schemas import TikTokWebhookEnvelope, WebhookAck
 from app.webhooks.signature import SIGNATURE_HEADER, SignedWebhookDep
 
-router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
+router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=[WEBHOOKS_TAG])
 
 # The body and signature are read raw (the HMAC covers the exact bytes), so FastAPI cannot
 # infer them; they are declared here for the OpenAPI document.

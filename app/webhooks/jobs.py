@@ -11,17 +11,15 @@ processes may run the job at once: claims skip the rows another one holds.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
-from app.core.jobs import PeriodicJob
+from app.core.jobs import PeriodicJob, Wakeup
 from app.webhooks import repository, service
 
 BATCH_SIZE = service.BATCH_SIZE
@@ -34,24 +32,9 @@ GRACE = timedelta(seconds=10)
 RETENTION = timedelta(days=30)
 
 
-class InboxSignal:
-    """ "Something was stored": set by the endpoint, awaited by this process's inbox job."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-
-    async def wait(self, seconds: float, *, gather: float = 0.0) -> None:
-        """Until notified or `seconds` have passed, then `gather` seconds more for the stores
-        that follow; clears the signal for the next wait."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._event.wait()
-        if gather:
-            await asyncio.sleep(gather)
-        self._event.clear()
+class InboxSignal(Wakeup):
+    """ "Something was stored": set by the webhook endpoints, awaited by this process's
+    inbox job."""
 
 
 async def process_new_events(
@@ -72,13 +55,18 @@ async def sweep_webhook_events(
     handlers: service.InboxHandlers | None = None,
     *,
     grace: timedelta = GRACE,
+    now: datetime | None = None,
 ) -> int:
-    """One sweep: every event still waiting since before `grace` ago (retries included),
-    then the retention; returns how many events it processed."""
-    now = utcnow()
+    """One sweep at `now` (default: the clock): every event still waiting since before
+    `grace` ago and due (a failed one once its backoff is over), then the retention; returns
+    how many events it processed.
+
+    It goes on while batches come back full; a row that fails is not due again within the
+    sweep, so the sweep ends, and each row is attempted at most once in it."""
+    now = now or utcnow()
     processed = 0
     while True:
-        batch = await service.process_pending(sessionmaker, handlers, before=now - grace)
+        batch = await service.process_pending(sessionmaker, handlers, before=now - grace, now=now)
         processed += batch.processed
         if batch.claimed < BATCH_SIZE:
             break
@@ -92,7 +80,10 @@ def job(
     settings: Settings,
     signal: InboxSignal | None = None,
     handlers: service.InboxHandlers | None = None,
+    applied: Wakeup | None = None,
 ) -> PeriodicJob:
+    """The inbox job; `applied` is notified after a pass that applied rows (their effects
+    may be work for another job: the CRM deliveries of announced leads)."""
     signal = signal or InboxSignal()
     last_sweep = -math.inf
 
@@ -104,6 +95,8 @@ def job(
         if time.monotonic() - last_sweep >= settings.tiktok_webhook_sweep_interval_seconds:
             last_sweep = time.monotonic()
             processed += await sweep_webhook_events(sessionmaker, handlers, grace=timedelta(0))
+        if processed and applied is not None:
+            applied.notify()
         return processed
 
     # No sleep between passes: `run_once` waits for the signal or the poll interval itself.

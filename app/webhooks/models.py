@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin, utcnow
@@ -50,6 +51,13 @@ class LeadSignatureForm(enum.StrEnum):
     unicode_escaped = "unicode_escaped"  # the body with non-ASCII characters as \uXXXX
 
 
+def _when_received(context: DefaultExecutionContext) -> datetime:
+    """A new row is due when it was received (set by then: `received_at` comes first)."""
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    received: datetime | None = parameters.get("received_at")
+    return received or utcnow()
+
+
 class InboxEntry(IdMixin, Base):
     __tablename__ = "tiktok_webhook_events"
     __table_args__ = (Index("ix_tiktok_webhook_events_status_received", "status", "received_at"),)
@@ -71,6 +79,9 @@ class InboxEntry(IdMixin, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a `received` row is due (again): its received time, then after each failed
+    # attempt the inbox's backoff (`app.webhooks.repository.count_failure`).
+    next_attempt_at: Mapped[datetime] = mapped_column(default=_when_received)
     processed_at: Mapped[datetime | None]
 
 

@@ -2,7 +2,8 @@
 lookup they need.
 
 The hot paths are SQLAlchemy Core: the store is one `INSERT … ON CONFLICT DO NOTHING`, and a
-processing pass claims a batch with `FOR UPDATE SKIP LOCKED` and settles it with one UPDATE.
+processing pass claims a batch through the durable-work primitive (`INBOX`, app.core.queue)
+and settles it with one UPDATE.
 Nothing here is company-scoped: a webhook names a TikTok user, not a company, and the same
 TikTok user may be linked by several companies.
 """
@@ -11,14 +12,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, case, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.accounts.models import IntegrationAccount, Platform
+from app.core.queue import Claim, Fate, Statuses, WorkQueue
+from app.core.retry import backoff_seconds
 from app.core.sql import locked
 from app.webhooks.models import InboxEntry, WebhookEventStatus, WebhookSource
 
@@ -31,11 +34,20 @@ SETTLED = (
 _events = cast(Table, InboxEntry.__table__)
 
 
-def _insert(executor: AsyncSession | AsyncConnection) -> Any:
-    dialect = (
-        executor.dialect if isinstance(executor, AsyncConnection) else executor.get_bind().dialect
-    )
-    return (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(_events)
+# The store, built once per dialect: a request only binds its values (no statement to build,
+# and one compiled form in SQLAlchemy's cache per set of columns).
+_INSERTS: dict[str, Any] = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_events)
+    .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
+    .returning(_events.c.id)
+    for dialect in (postgresql, sqlite)
+}
+
+
+def _dialect(executor: AsyncSession | AsyncConnection) -> str:
+    if isinstance(executor, AsyncConnection):
+        return executor.dialect.name
+    return executor.get_bind().dialect.name
 
 
 async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) -> uuid.UUID | None:
@@ -47,14 +59,38 @@ async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) ->
     deliveries of one event store it once: on PostgreSQL the second insert waits for the
     first to commit, then does nothing.
     """
-    statement = (
-        _insert(executor)
-        .values(**{"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok, **values})
-        .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
-        .returning(_events.c.id)
-    )
-    inserted: uuid.UUID | None = (await executor.execute(statement)).scalar_one_or_none()
+    row = {"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok, **values}
+    result = await executor.execute(_INSERTS[_dialect(executor)], row)
+    inserted: uuid.UUID | None = result.scalar_one_or_none()
     return inserted
+
+
+# Failed attempts before an inbox row is `failed` for good.
+MAX_ATTEMPTS = 5
+# After a failed attempt a row waits `backoff_seconds(attempt, …)` (full jitter, capped):
+# a handler that fails for a while (a database hiccup, a bug being fixed) does not burn
+# every attempt in one sweep.
+RETRY_BASE_SECONDS = 5.0
+RETRY_CAP_SECONDS = 600.0
+
+# The inbox as durable work: rows wait `received` until `next_attempt_at` (their received
+# time, later their backoff), are claimed under row locks for the transaction that applies
+# them (no lease: the effects and the settle commit together), and end `processed` or,
+# after MAX_ATTEMPTS failures, `failed`.
+INBOX = WorkQueue(
+    table=_events,
+    statuses=Statuses(
+        ready=WebhookEventStatus.received,
+        done=WebhookEventStatus.processed,
+        dead=WebhookEventStatus.failed,
+    ),
+    attempts="attempts",
+    due="next_attempt_at",
+    order_by=(_events.c.received_at,),
+    max_attempts=MAX_ATTEMPTS,
+)
+# What a handler reads of a claimed row.
+CLAIMED_COLUMNS = ("source", "body", "client_key")
 
 
 async def claim(
@@ -65,63 +101,40 @@ async def claim(
     retries: bool = True,
     before: datetime | None = None,
     event_id: uuid.UUID | None = None,
-) -> list[InboxEntry]:
-    """Up to `limit` inbox rows of these sources waiting for processing that no other
-    processor holds, oldest first, locked until the transaction ends (each loaded as its
-    source's class).
+    now: datetime | None = None,
+) -> list[Claim]:
+    """Up to `limit` inbox rows of these sources due for processing at `now` (default:
+    the clock) that no other processor holds, oldest first, locked until the transaction
+    ends (`INBOX.claim`: `SKIP LOCKED` on PostgreSQL; SQLite's write transaction
+    serializes processors).
 
-    `retries=False` leaves out events that already failed once (the sweeper retries them at
-    its own pace). PostgreSQL: row locks with `SKIP LOCKED` (another processor's rows are left
-    out) and the status check (already processed → not claimed). SQLite: the `BEGIN
-    IMMEDIATE` write transaction serializes processors, so the status check alone suffices.
-    """
-    query = select(InboxEntry).where(
-        InboxEntry.status == WebhookEventStatus.received, InboxEntry.source.in_(sources)
-    )
+    `retries=False` leaves out rows that already failed once (the sweeper retries them
+    once their backoff is over)."""
+    conditions: list[ColumnElement[bool]] = [
+        _events.c.source.in_([str(source) for source in sources])
+    ]
     if not retries:
-        query = query.where(InboxEntry.attempts == 0)
+        conditions.append(_events.c.attempts == 0)
     if before is not None:
-        query = query.where(InboxEntry.received_at < before)
+        conditions.append(_events.c.received_at < before)
     if event_id is not None:
-        query = query.where(InboxEntry.id == event_id)
-    query = query.order_by(InboxEntry.received_at).limit(limit)
-    return list((await session.scalars(locked(query, skip_locked=True))).all())
-
-
-async def mark_processed(session: AsyncSession, ids: Sequence[uuid.UUID], now: datetime) -> None:
-    """Settle claimed events, in the transaction that applied their effects."""
-    if not ids:
-        return
-    await session.execute(
-        update(_events)
-        .where(_events.c.id.in_(ids))
-        .values(
-            status=WebhookEventStatus.processed,
-            processed_at=now,
-            attempts=_events.c.attempts + 1,
-        )
+        conditions.append(_events.c.id == event_id)
+    return await INBOX.claim(
+        session, limit=limit, now=now, where=and_(*conditions), columns=CLAIMED_COLUMNS
     )
 
 
-async def count_failure(
-    session: AsyncSession, event_id: uuid.UUID, reason: str, max_attempts: int
-) -> int:
-    """One more failed attempt on a claimed event; `failed` at the last one. The attempts."""
-    attempts = _events.c.attempts + 1
-    statement = (
-        update(_events)
-        .where(_events.c.id == event_id)
-        .values(
-            attempts=attempts,
-            reason=reason,
-            status=case(
-                (attempts >= max_attempts, WebhookEventStatus.failed.value),
-                else_=WebhookEventStatus.received.value,
-            ),
-        )
-        .returning(_events.c.attempts)
-    )
-    return int((await session.execute(statement)).scalar_one())
+async def mark_processed(session: AsyncSession, claims: Sequence[Claim], now: datetime) -> None:
+    """Settle applied rows, in the transaction that applied their effects."""
+    await INBOX.done(session, claims, values={"processed_at": now})
+
+
+async def count_failure(session: AsyncSession, claim: Claim, reason: str, now: datetime) -> Fate:
+    """One more failed attempt on a claimed row: due again after its backoff from `now`,
+    or `failed` (Fate.dead) at the last attempt."""
+    delay = backoff_seconds(claim.attempt, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS)
+    at = now + timedelta(seconds=delay)
+    return await INBOX.retry(session, claim, at=at, values={"reason": reason})
 
 
 async def delete_settled_before(session: AsyncSession, before: datetime) -> int:

@@ -8,7 +8,8 @@ nothing else; lead webhooks are stored by their own route (`app.leads`) through 
 rows, applies each with its source's handler (Login Kit's is here; other packages hand theirs
 in as `InboxHandlers`, so this package imports none of them), and marks the applied ones
 processed in the same transaction as their effects, so a row is never applied twice; one
-that failed has the failure counted and stays `received` for the sweeper (then `failed`).
+that failed has the failure counted and stays `received`, due again after a backoff, for the
+sweeper (then `failed`).
 """
 
 from __future__ import annotations
@@ -27,16 +28,17 @@ from app.accounts.models import AccountStatus, IntegrationAccount
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.db import session_scope, single_write, utcnow
+from app.core.queue import Claim, Fate
 from app.core.sql import storable_text
 from app.tokens.store import wipe_tokens
 from app.webhooks import repository
 from app.webhooks.envelope import MalformedEvent, TikTokEvent, parse_event, raw_dedupe_key
-from app.webhooks.models import InboxEntry, TikTokWebhookEvent, WebhookEventStatus, WebhookSource
+from app.webhooks.models import WebhookEventStatus, WebhookSource
 from app.webhooks.signature import SignedWebhook
 
 logger = logging.getLogger("app.webhooks")
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = repository.MAX_ATTEMPTS
 # Events claimed and applied in one transaction by a processing pass.
 BATCH_SIZE = 50
 MAX_REASON_LENGTH = 500
@@ -67,8 +69,18 @@ WARNING_EVENTS = {"video.upload.failed", "post.publish.failed"}
 MAX_LOG_EVENT_LENGTH = 64
 
 
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """A claimed inbox row, as its handler reads it."""
+
+    id: uuid.UUID
+    source: WebhookSource
+    body: str
+    client_key: str | None
+
+
 # Applies one claimed inbox row of a source, in the pass's transaction.
-InboxHandler = Callable[[AsyncSession, InboxEntry], Awaitable[None]]
+InboxHandler = Callable[[AsyncSession, InboxItem], Awaitable[None]]
 InboxHandlers = Mapping[WebhookSource, InboxHandler]
 
 
@@ -109,12 +121,16 @@ async def receive(executor: AsyncSession | AsyncConnection, webhook: SignedWebho
 
 def _inbox_row(webhook: SignedWebhook) -> tuple[dict[str, Any], str | None]:
     """The inbox row for a delivery, and why it is rejected if it is unusable. Raises
-    `ClientKeyMismatch` for another app's event (a 401: nothing is stored)."""
+    `ClientKeyMismatch` for another app's event (a 401: nothing is stored). A row is due
+    when it is received."""
+    now = utcnow()
+    received = {"received_at": now, "next_attempt_at": now}
     try:
         event = parse_event(webhook.body, webhook.client_key)
     except MalformedEvent as exc:
         reason = str(exc)
         row: dict[str, Any] = {
+            **received,
             "dedupe_key": raw_dedupe_key(webhook.body),
             "body": storable_text(webhook.body),
             "status": WebhookEventStatus.rejected,
@@ -122,6 +138,7 @@ def _inbox_row(webhook: SignedWebhook) -> tuple[dict[str, Any], str | None]:
         }
         return row, reason
     return {
+        **received,
         "dedupe_key": event.dedupe_key,
         "event": event.event,
         "user_openid": event.user_openid,
@@ -153,13 +170,15 @@ async def process_pending(
     retries: bool = True,
     before: datetime | None = None,
     event_id: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> Batch:
     """One batch from the inbox, in one transaction: claim, apply each, settle.
 
     The applied events are marked processed in the transaction of their effects. When one
     event fails, the batch is rolled back and run again with each event in a savepoint: the
-    failing one is rolled back alone and its failure counted (it stays `received` until
-    MAX_ATTEMPTS, then becomes `failed`), the others commit.
+    failing one is rolled back alone and its failure counted (it stays `received`, due
+    again after a backoff, until MAX_ATTEMPTS, then becomes `failed`), the others commit.
+    `now` (default: the clock) decides which rows are due and when a failed one is next.
     """
     handlers = handlers or {}
     claim = {
@@ -167,6 +186,7 @@ async def process_pending(
         "retries": retries,
         "before": before,
         "event_id": event_id,
+        "now": now or utcnow(),
         # Only the sources this pass can apply: a row is never claimed to be failed.
         "sources": sorted({WebhookSource.tiktok, *handlers}),
     }
@@ -176,11 +196,21 @@ async def process_pending(
         return await _process_batch(sessionmaker, claim, handlers, isolated=True)
 
 
-async def _dispatch(session: AsyncSession, stored: InboxEntry, handlers: InboxHandlers) -> None:
-    if isinstance(stored, TikTokWebhookEvent):
+async def _dispatch(session: AsyncSession, stored: InboxItem, handlers: InboxHandlers) -> None:
+    if stored.source == WebhookSource.tiktok:
         await _apply(session, stored)
     else:
         await handlers[stored.source](session, stored)
+
+
+def _item(claim: Claim) -> InboxItem:
+    row = claim.row
+    return InboxItem(
+        id=claim.id,
+        source=WebhookSource(row["source"]),
+        body=row["body"],
+        client_key=row["client_key"],
+    )
 
 
 async def _process_batch(
@@ -190,31 +220,30 @@ async def _process_batch(
     *,
     isolated: bool,
 ) -> Batch:
-    processed: list[uuid.UUID] = []
+    processed: list[Claim] = []
     async with session_scope(sessionmaker) as session:
         claimed = await repository.claim(session, **claim)
         for stored in claimed:
+            item = _item(stored)
             if not isolated:
-                await _dispatch(session, stored, handlers)
-                processed.append(stored.id)
+                await _dispatch(session, item, handlers)
+                processed.append(stored)
                 continue
             try:
                 async with session.begin_nested():
-                    await _dispatch(session, stored, handlers)
+                    await _dispatch(session, item, handlers)
             except Exception as exc:
                 logger.exception(
                     "tiktok webhook processing failed", extra={"event_id": str(stored.id)}
                 )
-                attempts = await repository.count_failure(
-                    session, stored.id, _describe(exc), MAX_ATTEMPTS
-                )
-                if attempts >= MAX_ATTEMPTS:
+                fate = await repository.count_failure(session, stored, _describe(exc), claim["now"])
+                if fate == Fate.dead:
                     logger.error(
                         "tiktok webhook failed for good",
-                        extra={"event_id": str(stored.id), "attempts": attempts},
+                        extra={"event_id": str(stored.id), "attempts": stored.attempt},
                     )
             else:
-                processed.append(stored.id)
+                processed.append(stored)
         await repository.mark_processed(session, processed, utcnow())
     return Batch(claimed=len(claimed), processed=len(processed))
 
@@ -235,7 +264,7 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line}"[:MAX_REASON_LENGTH]
 
 
-async def _apply(session: AsyncSession, stored: TikTokWebhookEvent) -> None:
+async def _apply(session: AsyncSession, stored: InboxItem) -> None:
     # The body was validated when it was stored; parse it again for the content.
     event = parse_event(stored.body.encode(), stored.client_key or "")
     if event.event == AUTHORIZATION_REMOVED:

@@ -26,8 +26,9 @@ from app.core.crypto import TokenCipher
 from app.core.db import create_engine, create_sessionmaker, session_scope, utcnow
 from app.jobs.token_refresh import refresh_due_tokens
 from app.tiktok.business import TikTokBusinessClient
-from app.tokens import store
+from app.tokens import unreadable
 from app.tokens.manager import TokenManager
+from app.tokens.store import ACCESS, REFRESH
 from tests.conftest import ENCRYPTION_KEY, make_settings
 from tests.e2e.flow import (
     ACCOUNTS,
@@ -150,8 +151,8 @@ async def test_an_expiring_connect_stores_the_refresh_token_encrypted_and_both_e
 
     account = await _account(sessionmaker, account_id)
     cipher = TokenCipher(ENCRYPTION_KEY)
-    access = store.access_token(account, cipher)
-    refresh = store.refresh_token(account, cipher)
+    access = unreadable.read(account, cipher, ACCESS)
+    refresh = unreadable.read(account, cipher, REFRESH)
     assert access
     assert refresh
     assert refresh != access
@@ -191,7 +192,9 @@ async def test_a_read_after_expiry_refreshes_once_and_succeeds(
     assert after.access_token_expires_at is not None
     assert after.access_token_expires_at > utcnow() + timedelta(hours=23)
     cipher = TokenCipher(ENCRYPTION_KEY)
-    assert store.refresh_token(after, cipher) != store.refresh_token(before, cipher), "rotated"
+    assert unreadable.read(after, cipher, REFRESH) != unreadable.read(before, cipher, REFRESH), (
+        "rotated"
+    )
     assert "token.refreshed" in await log_events(api, str(account_id))
 
 

@@ -21,6 +21,7 @@ import httpx
 
 from tests.conftest import REPO_ROOT, make_token
 from tests.e2e.flow import ACCOUNTS, TIMEOUT, ConsentForm, decide, follow, open_consent, query
+from tests.e2e.inbox import apply_stored_webhooks
 from tests.live_server import LiveServer
 
 BUSINESS_CONTROL = "/_tiktok/_control/business"
@@ -122,6 +123,8 @@ async def seed_company(
         )
         assert submitted.status_code == 201, submitted.text
         assert [d["status_code"] for d in submitted.json()["deliveries"]] == [200], submitted.text
+        # Jobs are off: run the inbox pass that announces the leads (their CRM deliveries).
+        await apply_stored_webhooks(server)
         listed = await api.get("/api/integrations/leads/", params={"limit": 100})
         assert listed.status_code == 200, listed.text
         seeded.leads = [lead["id"] for lead in listed.json()["items"]]

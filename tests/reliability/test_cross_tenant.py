@@ -41,6 +41,7 @@ SEEDS: dict[str, Callable[[Seeded], list[str]]] = {
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", ACCOUNT_ROUTES): {"name": "renamed by another company"},
     ("POST", ACCOUNT_ROUTES + "leads/backfill/"): {},
+    ("POST", ACCOUNT_ROUTES + "leads/probe/"): {"form_id": "7100000000000000001"},
 }
 
 

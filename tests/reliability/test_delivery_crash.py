@@ -26,7 +26,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.leads.models import DeliveryStatus
+from app.events.models import DeliveryStatus
 from tests.conftest import make_settings
 from tests.crm_receiver import CrmReceiver
 from tests.test_leads_delivery import (

@@ -8,8 +8,10 @@ Bounded and reproducible: a fixed seed, deterministic generation, at most `MAX_E
 fuzzed cases per operation (plus schemathesis' own examples and coverage cases), a
 deadline per case and a timeout per request. Every operation in the document is tested;
 no operation and no check is excluded. The browser OAuth routes are documented as
-302-only and are held to it like everything else. One kind of failure report is dropped,
-narrowly, in `filter_failure` (a cursor the service never issued; see there why).
+302-only and are held to it like everything else. Three kinds of failure report are
+dropped, narrowly, in `filter_failure` (a cursor the service never issued, an
+Idempotency-Key reused for another body, a `return_to` outside the configured origins; see
+there why).
 
 Requests carry a valid CRM bearer token of company A. Ids in paths are random, or (for
 three cases in four, decided by the generated id itself, so still reproducible) one of
@@ -110,6 +112,26 @@ def map_path_parameters(
     return mapped
 
 
+def _sent_return_to(case: Case) -> bool:
+    return isinstance(case.body, dict) and case.body.get("return_to") is not None
+
+
+# Valid by any schema, refused by what no schema can say: the request that came before, or
+# the service's configuration. Each is the documented answer, and only for its own input.
+CONTEXTUAL_REFUSALS = {
+    # Cursors are opaque tokens of a previous page (a string, as far as a schema can say).
+    "invalid_cursor": lambda case: bool(
+        (case.query or {}).get("cursor") or (case.query or {}).get("after")
+    ),
+    # A key is the first request's: the fuzzer reuses generated keys with other bodies.
+    "idempotency_key_reused": lambda case: any(
+        name.lower() == "idempotency-key" for name in (case.headers or {})
+    ),
+    # The allowed origins are configuration (FRONTEND_ORIGINS), not part of the document.
+    "return_to_not_allowed": _sent_return_to,
+}
+
+
 @schema.hook
 def filter_failure(
     context: schemathesis.HookContext,
@@ -117,17 +139,18 @@ def filter_failure(
     case: Case,
     response: schemathesis.Response,
 ) -> bool:
-    """Keep every failure but one kind: a `cursor` the service never issued, answered
-    422 `invalid_cursor`. Cursors are opaque tokens of a previous page (a string, as far as
-    any schema can say), so "schema-valid but rejected" is the documented behaviour there;
-    any other rejected valid request still fails."""
-    if isinstance(failure, RejectedPositiveData) and (case.query or {}).get("cursor"):
+    """Keep every failure but the contextual refusals of a valid request: a 422 with one of
+    `CONTEXTUAL_REFUSALS`' codes for a request carrying that code's input. So
+    "schema-valid but rejected" is the documented behaviour there; any other rejected valid
+    request still fails."""
+    if isinstance(failure, RejectedPositiveData) and response.status_code == 422:
         try:
             code = json.loads(response.content)["error"]["code"]
         except (ValueError, KeyError, TypeError):
             return True
-        if response.status_code == 422 and code == "invalid_cursor":
-            DROPPED["foreign cursor -> 422 invalid_cursor"] += 1
+        applies = CONTEXTUAL_REFUSALS.get(code)
+        if applies is not None and applies(case):
+            DROPPED[f"422 {code}"] += 1
             return False
     return True
 

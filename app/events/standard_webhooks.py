@@ -2,7 +2,8 @@
 
 `webhook-signature: v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")>`.
 A secret `whsec_<base64>` means the key is the decoded base64; any other secret is used
-as its UTF-8 bytes.
+as its UTF-8 bytes. During a rotation several secrets are configured: the header then holds
+one `v1,` signature per secret, space-separated, and a receiver accepts any one it can verify.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the spec's prefix, not a secret
 
@@ -26,9 +28,15 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def headers(
+    secrets: str | Sequence[str], message_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """The three headers; `webhook-signature` carries one signature per secret."""
+    keys = [secrets] if isinstance(secrets, str) else list(secrets)
+    if not keys:
+        raise ValueError("no secret to sign with")
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, message_id, timestamp, body),
+        "webhook-signature": " ".join(sign(key, message_id, timestamp, body) for key in keys),
     }

@@ -1,0 +1,1 @@
+"""Idempotency keys: a retried POST with the same `Idempotency-Key` gets the first answer."""

@@ -1,0 +1,224 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.delivery_status import DeliveryStatus
+from ...models.error_response import ErrorResponse
+from ...models.page_crm_delivery_out import PageCrmDeliveryOut
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    status: DeliveryStatus | None | Unset = UNSET,
+    cursor: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_status: None | str | Unset
+    if isinstance(status, Unset):
+        json_status = UNSET
+    elif isinstance(status, DeliveryStatus):
+        json_status = status.value
+    else:
+        json_status = status
+    params["status"] = json_status
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/integrations/leads/deliveries/",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | PageCrmDeliveryOut | None:
+    if response.status_code == 200:
+        response_200 = PageCrmDeliveryOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorResponse.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = ErrorResponse.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorResponse | PageCrmDeliveryOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    status: DeliveryStatus | None | Unset = UNSET,
+    cursor: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> Response[ErrorResponse | PageCrmDeliveryOut]:
+    """CRM deliveries (dead letters with `status=dead`)
+
+    Args:
+        status (DeliveryStatus | None | Unset):
+        cursor (None | str | Unset): `next_cursor` of the previous page
+        limit (int | Unset): Page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | PageCrmDeliveryOut]
+    """
+
+    kwargs = _get_kwargs(
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    status: DeliveryStatus | None | Unset = UNSET,
+    cursor: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> ErrorResponse | PageCrmDeliveryOut | None:
+    """CRM deliveries (dead letters with `status=dead`)
+
+    Args:
+        status (DeliveryStatus | None | Unset):
+        cursor (None | str | Unset): `next_cursor` of the previous page
+        limit (int | Unset): Page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | PageCrmDeliveryOut
+    """
+
+    return sync_detailed(
+        client=client,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    status: DeliveryStatus | None | Unset = UNSET,
+    cursor: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> Response[ErrorResponse | PageCrmDeliveryOut]:
+    """CRM deliveries (dead letters with `status=dead`)
+
+    Args:
+        status (DeliveryStatus | None | Unset):
+        cursor (None | str | Unset): `next_cursor` of the previous page
+        limit (int | Unset): Page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | PageCrmDeliveryOut]
+    """
+
+    kwargs = _get_kwargs(
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    status: DeliveryStatus | None | Unset = UNSET,
+    cursor: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> ErrorResponse | PageCrmDeliveryOut | None:
+    """CRM deliveries (dead letters with `status=dead`)
+
+    Args:
+        status (DeliveryStatus | None | Unset):
+        cursor (None | str | Unset): `next_cursor` of the previous page
+        limit (int | Unset): Page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | PageCrmDeliveryOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+    ).parsed

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class AccountConnectedDataPlatform(StrEnum):
+    TIKTOK = "tiktok"
+    TIKTOK_ADS = "tiktok_ads"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class AccountReauthRequiredDataStatus(StrEnum):
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    ERROR = "error"
+    PENDING = "pending"
+    REAUTH_REQUIRED = "reauth_required"
+
+    def __str__(self) -> str:
+        return str(self.value)
