@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
+from app.accounts import service as accounts_service
 from tests.conftest import make_settings, make_token
 from tests.e2e import test_browser_connect as browser_test
 from tests.live_server import LiveServer, delete_all_rows, serve
@@ -50,6 +51,14 @@ async function call(method, path, body) {
   window.lastRequestId = response.headers.get("X-Request-ID");
   return response.json();
 }
+// A read as the CRM's frontend makes it: what the page can see of the answer through CORS.
+window.read = async (path) => {
+  const response = await fetch(API + path, {
+    headers: {"Authorization": "Bearer " + TOKEN, "traceparent": %(traceparent)s},
+  });
+  return {status: response.status, requestId: response.headers.get("X-Request-ID"),
+          body: await response.json()};
+};
 document.getElementById("connect").addEventListener("click", async () => {
   const popup = window.open("about:blank", "tiktok-connect", "width=500,height=700");
   const account = await call("POST", "/api/integrations/accounts/",
@@ -118,7 +127,10 @@ async def world(
 
 
 async def test_popup_mode_posts_the_result_to_a_cross_origin_frontend(
-    world: tuple[LiveServer, str], chromium: Browser, tmp_path: Path
+    world: tuple[LiveServer, str],
+    chromium: Browser,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server, frontend = world
     context = await chromium.new_context()
@@ -137,6 +149,16 @@ async def test_popup_mode_posts_the_result_to_a_cross_origin_frontend(
         account_id = await page.evaluate("window.accountId")
         request_id = await page.evaluate("window.lastRequestId")
         await page.screenshot(path=tmp_path / "frontend-after-popup.png")
+        account = f"/api/integrations/accounts/{account_id}"
+        profile = await page.evaluate(f"read('{account}/tiktok-profile/')")
+        videos = await page.evaluate(f"read('{account}/tiktok-videos/')")
+
+        async def fail(*_: object, **__: object) -> None:
+            raise RuntimeError("secret-internal-detail")
+
+        # The live service runs in this process: its account list now fails unhandled.
+        monkeypatch.setattr(accounts_service, "list_page", fail)
+        broken = await page.evaluate("read('/api/integrations/accounts/')")
     finally:
         await context.close()
     assert results == [
@@ -148,6 +170,15 @@ async def test_popup_mode_posts_the_result_to_a_cross_origin_frontend(
         }
     ]
     assert request_id  # exposed to the page's JavaScript by CORS
+    assert profile["status"] == 200, profile
+    assert profile["body"]["display_name"]
+    assert videos["status"] == 200, videos
+    assert videos["body"]["items"], videos  # the emulator's user has videos
+    # A 500 still reaches the page (CORS headers on it), with its request id and error code.
+    assert broken["status"] == 500
+    assert broken["requestId"]
+    assert broken["body"]["error"]["code"] == "internal_error"
+    assert "secret-internal-detail" not in json.dumps(broken["body"])
     assert server.url != frontend
 
 

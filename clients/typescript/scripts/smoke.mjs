@@ -54,6 +54,14 @@ const { error: returned, response } = await api.raw.GET("/api/integrations/accou
 assert.equal(response.status, 404);
 assert.equal(returned.error.code, "account_not_found");
 
+// The event feed and the deliveries list answer for the company (empty or not).
+const feed = await api.getEvents({ limit: 10 });
+assert.ok(Array.isArray(feed.items) && typeof feed.has_more === "boolean");
+const deliveries = await api.getEventDeliveries({ status: "dead" });
+assert.ok(Array.isArray(deliveries.items));
+const recovered = await api.recoverEventDeliveries({ since: "2026-01-01T00:00:00Z" });
+assert.equal(typeof recovered.recovered, "number");
+
 let serviceListed = null;
 if (process.env.TIKTOK_INTEGRATION_SERVICE_KEY) {
   const service = createTikTokIntegrationClient({

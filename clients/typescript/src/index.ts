@@ -33,6 +33,9 @@ const PROFILE = "/api/integrations/accounts/{account_id}/tiktok-profile/";
 const VIDEOS = "/api/integrations/accounts/{account_id}/tiktok-videos/";
 const LEADS = "/api/integrations/leads/";
 const LEAD = "/api/integrations/leads/{lead_id}/";
+const EVENTS = "/api/integrations/events/";
+const EVENT_DELIVERIES = "/api/integrations/events/deliveries/";
+const RECOVER = "/api/integrations/events/deliveries/recover/";
 
 // ---------------------------------------------------------------------------------------
 // Types, derived from the paths (not from schema or operation names).
@@ -76,6 +79,12 @@ export type TikTokVideosQuery = Query<paths[typeof VIDEOS]["get"]>;
 export type LeadPage = Data<typeof LEADS, "get">;
 export type LeadListQuery = Query<paths[typeof LEADS]["get"]>;
 export type Lead = Data<typeof LEAD, "get">;
+export type EventFeed = Data<typeof EVENTS, "get">;
+export type EventFeedQuery = Query<paths[typeof EVENTS]["get"]>;
+export type EventDeliveryPage = Data<typeof EVENT_DELIVERIES, "get">;
+export type EventDeliveryQuery = Query<paths[typeof EVENT_DELIVERIES]["get"]>;
+export type RecoverRequest = RequestJson<paths[typeof RECOVER]["post"]>;
+export type RecoverResult = Data<typeof RECOVER, "post">;
 
 /** Names of the events the service sends to the CRM (OpenAPI `webhooks`). */
 export type WebhookEventName = keyof webhooks & string;
@@ -205,6 +214,14 @@ export interface TikTokIntegrationClient {
   ): Promise<TikTokVideoPage>;
   getLeads(query?: LeadListQuery, options?: CallOptions): Promise<LeadPage>;
   getLead(leadId: string, options?: CallOptions): Promise<Lead>;
+  /** The company's events in commit order; pass `next_cursor` back as `after`. */
+  getEvents(query?: EventFeedQuery, options?: CallOptions): Promise<EventFeed>;
+  getEventDeliveries(
+    query?: EventDeliveryQuery,
+    options?: CallOptions,
+  ): Promise<EventDeliveryPage>;
+  /** Queue again every dead delivery of the company's events since `since`. */
+  recoverEventDeliveries(body: RecoverRequest, options?: CallOptions): Promise<RecoverResult>;
 }
 
 export function createTikTokIntegrationClient(
@@ -238,6 +255,10 @@ export function createTikTokIntegrationClient(
     getLeads: (query = {}, init = {}) => unwrap(raw.GET(LEADS, { params: { query }, ...init })),
     getLead: (leadId, init = {}) =>
       unwrap(raw.GET(LEAD, { params: { path: { lead_id: leadId } }, ...init })),
+    getEvents: (query = {}, init = {}) => unwrap(raw.GET(EVENTS, { params: { query }, ...init })),
+    getEventDeliveries: (query = {}, init = {}) =>
+      unwrap(raw.GET(EVENT_DELIVERIES, { params: { query }, ...init })),
+    recoverEventDeliveries: (body, init = {}) => unwrap(raw.POST(RECOVER, { body, ...init })),
   };
 }
 

@@ -10,6 +10,8 @@ import {
   type ConnectResult,
   type ErrorBody,
   type ErrorCode,
+  type EventDeliveryPage,
+  type EventFeed,
   type Lead,
   type LeadPage,
   type TikTokProfile,
@@ -30,6 +32,8 @@ expectReal<LeadPage>();
 expectReal<Lead>();
 expectReal<ErrorBody>();
 expectReal<ErrorCode>();
+expectReal<EventFeed>();
+expectReal<EventDeliveryPage>();
 
 export async function usage(): Promise<string> {
   const api = createTikTokIntegrationClient({
