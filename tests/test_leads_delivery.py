@@ -22,11 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import session_scope, utcnow
+from app.core.metrics import register_process_metrics
 from app.core.queue import Claim
 from app.core.retry import backoff_seconds, retry_after_seconds
 from app.events import repository as events_repository
@@ -115,6 +117,39 @@ async def drain_until_delivered(
         return await all_delivered(sessionmaker)
 
     await eventually(delivered)
+
+
+# Freshness ------------------------------------------------------------------------------------
+
+
+def _histogram(name: str, **labels: str) -> tuple[float, float]:
+    """(count, sum) of a process-wide histogram of app.core.metrics, now."""
+    registry = CollectorRegistry()
+    register_process_metrics(registry)
+    count = registry.get_sample_value(f"{name}_count", labels) or 0.0
+    return count, registry.get_sample_value(f"{name}_sum", labels) or 0.0
+
+
+async def test_lead_age_is_measured_when_stored_and_when_the_crm_acknowledges(
+    worker: CrmDeliveryWorker, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    stored_before = _histogram("lead_stored_age_seconds", source="webhook")
+    acknowledged_before = _histogram("lead_crm_acknowledged_age_seconds")
+    # TikTok's documented create_time (2021): every lead is years old when it arrives.
+    await connect_advertiser(sessionmaker, "acme")
+    entries = [parse_entry(lead_entry(7126711421177439000 + i)) for i in range(3)]
+    settings = worker._settings
+    async with session_scope(sessionmaker) as session:
+        await service.ingest(session, entries, source=LeadSource.webhook, settings=settings)
+    await drain_until_delivered(worker, sessionmaker)
+
+    year = 365 * 24 * 3600.0
+    count, total = _histogram("lead_stored_age_seconds", source="webhook")
+    assert count - stored_before[0] == 3
+    assert total - stored_before[1] > 3 * year
+    count, total = _histogram("lead_crm_acknowledged_age_seconds")
+    assert count - acknowledged_before[0] == 3
+    assert total - acknowledged_before[1] > 3 * year
 
 
 # Signing and the body ------------------------------------------------------------------------

@@ -304,3 +304,25 @@ async def test_claims_stay_disjoint_after_their_transactions_commit(sessionmaker
     assert await claim(now + CLAIM_LEASE - timedelta(seconds=1)) == []
     # Not released: a refresh moves the account out of "due"; one left due waits it out.
     assert len(await claim(now + CLAIM_LEASE + timedelta(seconds=1))) == 5
+
+
+async def test_an_account_another_refresh_holds_is_given_back_not_left_leased(
+    app, manager, sessionmaker, cipher, token_route
+) -> None:
+    """The manager skips a row another replica's refresh has locked; the pass gives its
+    claim back, so the next pass takes it at once instead of waiting out CLAIM_LEASE (a
+    failed refresh, by contrast, keeps its lease: a backoff)."""
+    if not is_postgres(app):
+        pytest.skip("row locks are PostgreSQL's; SQLite's write lock serializes passes")
+    accounts = await seed_due(sessionmaker, cipher, 3)
+    busy = accounts["rft.due-0001"]
+    endpoint = FakeTokenEndpoint(set(accounts))
+    token_route.mock(side_effect=endpoint)
+
+    async with sessionmaker() as holder, holder.begin():
+        await repository.lock_by_id(holder, busy)  # another replica, mid-refresh
+        assert await one_pass(sessionmaker, manager) == 2
+    assert (await load(sessionmaker, busy)).refresh_lease_until is None
+
+    assert await one_pass(sessionmaker, manager) == 1
+    await assert_refreshed_once(sessionmaker, accounts, endpoint)

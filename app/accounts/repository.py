@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Select, Table, and_, bindparam, or_, select
+from sqlalchemy import Integer, Row, Select, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import BindParameter
@@ -158,6 +158,21 @@ REFRESH = WorkQueue(
     ),
     order_by=(IntegrationAccount.id,),
 )
+
+
+async def release_refresh_claim(
+    session: AsyncSession, account_id: uuid.UUID, lease_until: datetime
+) -> None:
+    """Internal: give back a refresh claim that did nothing (the account was busy or no
+    longer due), so the next pass may take it; fenced by the lease the claim set."""
+    await session.execute(
+        update(IntegrationAccount)
+        .where(
+            IntegrationAccount.id == account_id,
+            IntegrationAccount.refresh_lease_until == lease_until,
+        )
+        .values(refresh_lease_until=None)
+    )
 
 
 async def claim_due_for_refresh(

@@ -80,6 +80,24 @@ LEAD_RECONCILIATION_GAPS = Counter(
     registry=None,
 )
 
+# A lead's age, from its submission at TikTok: seconds when webhooks flow, up to TikTok's
+# 72 h of retries (or a reconciliation pass) when they do not.
+_LEAD_AGE_BUCKETS = (1, 2, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600, 72 * 3600)
+LEAD_STORED_AGE = Histogram(
+    "lead_stored_age_seconds",
+    "Time from a lead's submission at TikTok (create_time) to its storage here, by how it "
+    "came (webhook, backfill, reconciliation)",
+    ["source"],
+    buckets=_LEAD_AGE_BUCKETS,
+    registry=None,
+)
+LEAD_ACKNOWLEDGED_AGE = Histogram(
+    "lead_crm_acknowledged_age_seconds",
+    "Time from a lead's submission at TikTok to the CRM's 2xx for its lead.created",
+    buckets=_LEAD_AGE_BUCKETS,
+    registry=None,
+)
+
 _INSTRUMENTS = (
     TIKTOK_CALLS,
     TIKTOK_LATENCY,
@@ -89,6 +107,8 @@ _INSTRUMENTS = (
     JOB_DURATION,
     LEAD_RECONCILIATIONS,
     LEAD_RECONCILIATION_GAPS,
+    LEAD_STORED_AGE,
+    LEAD_ACKNOWLEDGED_AGE,
 )
 
 

@@ -31,7 +31,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker, session_scope, utcnow
 from app.core.jobs import PeriodicJob, Wakeup
+from app.core.metrics import LEAD_ACKNOWLEDGED_AGE
 from app.core.queue import Claim, Fate
 from app.core.retry import (
     STANDARD_WEBHOOKS_SCHEDULE,
@@ -86,6 +87,22 @@ def crm_http_client(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )
+
+
+def _observe_lead_acknowledged(payload: dict[str, Any], now: datetime) -> None:
+    """A lead.created the CRM acknowledged: its age since the submission at TikTok."""
+    if payload.get("type") != "lead.created":
+        return
+    submitted = payload.get("data", {}).get("submitted_at")
+    if not isinstance(submitted, str):
+        return
+    try:
+        at = datetime.fromisoformat(submitted)
+    except ValueError:
+        return
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    LEAD_ACKNOWLEDGED_AGE.observe(max(0.0, (now - at).total_seconds()))
 
 
 class CrmDeliveryWorker:
@@ -187,6 +204,8 @@ class CrmDeliveryWorker:
                 delay = self._delay(claim.attempt, outcome)
                 at = now + timedelta(seconds=delay)
                 settled = await queue.retry(session, claim, at=at, values=result) is Fate.retried
+        if settled and kind == "delivered":
+            _observe_lead_acknowledged(claim.row["payload"], now)
         if not settled:
             logger.warning("CRM delivery outcome dropped: the lease was lost", extra=fields)
         elif kind == "dead":

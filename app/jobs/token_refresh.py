@@ -15,8 +15,10 @@ queue of `app.core.queue`: `accounts.repository.REFRESH`) spreads the work:
   transaction of its own that commits before the refreshes start (a refresh takes its own
   row lock while TikTok answers), so passes on other replicas pass over them and two passes
   take disjoint accounts;
-- the lease is never released: a refresh moves the account out of "due", and one that
-  failed (or that a refresh leaves due) is due again once the lease lapses;
+- a refresh moves the account out of "due"; one that failed keeps its lease and is due
+  again once the lease lapses (a backoff); one the manager skipped (another replica's
+  refresh holds its row lock, or it is no longer due) is given back at once, so the next
+  pass takes it instead of waiting out the lease;
 - it walks the due accounts in id order from a cursor, so a pass visits each account at
   most once and ends when a claim comes back short.
 On SQLite (one process, one writer) a refresh holds the database's write lock while TikTok
@@ -29,6 +31,7 @@ import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,11 +66,17 @@ async def refresh_due_tokens(
     refreshed = 0
     after: uuid.UUID | None = None
 
-    async def refresh(account_id: uuid.UUID) -> None:
+    async def refresh(account_id: uuid.UUID, lease_until: datetime) -> None:
         nonlocal refreshed
         try:
-            if await _refresh_one(tokens, account_id, refresh_before):
+            outcome = await _refresh_one(tokens, account_id, refresh_before)
+            if outcome == "refreshed":
                 refreshed += 1
+            elif outcome == "skipped":
+                # Busy under another lock or no longer due: the next pass may take it now,
+                # not once the lease lapses (a failed refresh keeps its lease: a backoff).
+                async with session_scope(sessionmaker) as session:
+                    await repository.release_refresh_claim(session, account_id, lease_until)
         finally:
             slots.release()
 
@@ -75,6 +84,7 @@ async def refresh_due_tokens(
         while True:
             free = await _acquire_free(slots)
             claimed_at = utcnow()
+            lease_until = claimed_at + CLAIM_LEASE
             async with session_scope(sessionmaker) as session:
                 claimed = await repository.claim_due_for_refresh(
                     session,
@@ -83,12 +93,14 @@ async def refresh_due_tokens(
                     after=after,
                     limit=free,
                     now=claimed_at,
-                    lease_until=claimed_at + CLAIM_LEASE,
+                    lease_until=lease_until,
                 )
             for _ in range(free - len(claimed)):
                 slots.release()
             for account_id in claimed:
-                group.create_task(refresh(account_id), name=f"refresh-due-{account_id}")
+                group.create_task(
+                    refresh(account_id, lease_until), name=f"refresh-due-{account_id}"
+                )
             if len(claimed) < free:
                 break
             after = claimed[-1]
@@ -109,17 +121,19 @@ async def _acquire_free(slots: asyncio.Semaphore) -> int:
 
 async def _refresh_one(
     tokens: TokenManager, account_id: uuid.UUID, refresh_before: datetime
-) -> bool:
+) -> Literal["refreshed", "skipped", "failed"]:
     """One account's refresh; its failure is logged and never ends the pass."""
     try:
-        return await tokens.refresh_if_due(account_id, refresh_before)
+        refreshed = await tokens.refresh_if_due(account_id, refresh_before)
     except AppError as exc:
         logger.warning(
             "background refresh failed", extra={"account_id": str(account_id), "error": exc.code}
         )
     except Exception:
         logger.exception("background refresh failed", extra={"account_id": str(account_id)})
-    return False
+    else:
+        return "refreshed" if refreshed else "skipped"
+    return "failed"
 
 
 def job(

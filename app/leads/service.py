@@ -20,6 +20,7 @@ from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, NotFound
+from app.core.metrics import LEAD_STORED_AGE
 from app.core.security import Principal
 from app.core.sql import storable_text
 from app.events import outbox
@@ -164,6 +165,9 @@ async def ingest(
     }
     probed = await _mark_probe_leads(session, unique, rows)
     inserted = await repository.insert_new_leads(session, list(rows.values()))
+    stored_age = LEAD_STORED_AGE.labels(source.value)
+    for _, tiktok_lead_id in inserted:
+        stored_age.observe(max(0.0, (now - rows[tiktok_lead_id]["submitted_at"]).total_seconds()))
     for probe_id, tiktok_lead_id in probed.items():
         await repository.name_probe_lead(session, probe_id, tiktok_lead_id)
     owned = [
