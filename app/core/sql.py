@@ -1,6 +1,7 @@
 """Portable SQL helpers shared by the domains that store provider data.
 
-`dialect_insert` picks the INSERT construct that has `ON CONFLICT` for the session's
+`dialect_name` names the database a session or connection talks to, and `dialect_insert`
+picks the INSERT construct that has `ON CONFLICT` for the session's
 database; `str_enum` is an enum column stored as VARCHAR; `storable_text` and `clean_text`
 make provider text safe for PostgreSQL, whose text and JSONB refuse NUL characters and lone
 surrogates (a body that fails to store would fail on every retry of the provider);
@@ -14,15 +15,22 @@ from typing import Any, TypeVarTuple
 
 from sqlalchemy import Enum, Select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 REPLACEMENT = "\ufffd"
 Ts = TypeVarTuple("Ts")
 
 
+def dialect_name(executor: AsyncSession | AsyncConnection) -> str:
+    """`postgresql` or `sqlite`: the database a session or connection talks to."""
+    if isinstance(executor, AsyncConnection):
+        return executor.dialect.name
+    return executor.get_bind().dialect.name
+
+
 def dialect_insert(session: AsyncSession) -> Any:
     """`postgresql.insert` or `sqlite.insert`: both offer `on_conflict_do_nothing`."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
 
 
 def locked(query: Select[*Ts], *, skip_locked: bool = False) -> Select[*Ts]:

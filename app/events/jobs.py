@@ -2,7 +2,7 @@
 order (`Event.seq`), about every second, so the feed (`GET /events/`) can page by it.
 
 It runs wherever background jobs run; passes in several processes take turns (see
-`repository.sequence_events`), so which process places an event never matters.
+`repository.place_committed_events`), so which process places an event never matters.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ async def sequence_events(sessionmaker: async_sessionmaker[AsyncSession]) -> int
     placed = 0
     while True:
         async with session_scope(sessionmaker) as session:
-            batch = await repository.sequence_events(session)
+            batch = await repository.place_committed_events(session)
         placed += batch
         if batch < repository.SEQUENCE_BATCH:
             return placed

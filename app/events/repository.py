@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import keyset_page
 from app.core.queue import Claim, Statuses, WorkQueue
+from app.core.sql import dialect_name
 from app.events.models import CrmDelivery, DeliveryStatus, Event, EventType
 
 DELIVERIES = WorkQueue(
@@ -60,7 +61,7 @@ SEQUENCE_BATCH = 1000
 SEQUENCER_LOCK = 7_301_020_001
 
 
-async def sequence_events(session: AsyncSession) -> int:
+async def place_committed_events(session: AsyncSession) -> int:
     """Give every committed event without a place the next places, oldest first; how many.
 
     A pass sees only committed rows, and passes run one at a time (SQLite: the write
@@ -68,7 +69,7 @@ async def sequence_events(session: AsyncSession) -> int:
     late, after later-created ones were placed, is placed after them: the order of `seq` is
     the order in which events became visible, and a reader that pages by it never skips one.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(SEQUENCER_LOCK)))
     events = cast(Table, Event.__table__)
     top = select(func.coalesce(func.max(events.c.seq), 0)).scalar_subquery()

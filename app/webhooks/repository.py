@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.accounts.models import IntegrationAccount, Platform
 from app.core.queue import Claim, Fate, Statuses, WorkQueue
 from app.core.retry import backoff_seconds
-from app.core.sql import locked
+from app.core.sql import dialect_name, locked
 from app.webhooks.models import InboxEntry, WebhookEventStatus, WebhookSource
 
 SETTLED = (
@@ -37,17 +37,11 @@ _events = cast(Table, InboxEntry.__table__)
 # The store, built once per dialect: a request only binds its values (no statement to build,
 # and one compiled form in SQLAlchemy's cache per set of columns).
 _INSERTS: dict[str, Any] = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_events)
+    name: dialect.insert(_events)
     .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
     .returning(_events.c.id)
-    for dialect in (postgresql, sqlite)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-
-
-def _dialect(executor: AsyncSession | AsyncConnection) -> str:
-    if isinstance(executor, AsyncConnection):
-        return executor.dialect.name
-    return executor.get_bind().dialect.name
 
 
 async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) -> uuid.UUID | None:
@@ -60,7 +54,7 @@ async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) ->
     first to commit, then does nothing.
     """
     row = {"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok, **values}
-    result = await executor.execute(_INSERTS[_dialect(executor)], row)
+    result = await executor.execute(_INSERTS[dialect_name(executor)], row)
     inserted: uuid.UUID | None = result.scalar_one_or_none()
     return inserted
 
