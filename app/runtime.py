@@ -133,7 +133,7 @@ def background_jobs(runtime: Runtime) -> list[PeriodicJob]:
             applied=runtime.crm_wakeup,
         ),
         leads_jobs.attach_job(runtime.sessionmaker, settings),
-        event_jobs.sequencer_job(runtime.sessionmaker),
+        event_jobs.sequencer_job(runtime.sessionmaker, runtime.engine),
     ]
     if runtime.tiktok is not None:
         jobs.append(

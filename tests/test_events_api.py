@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +24,7 @@ from app.core.db import session_scope, utcnow
 from app.core.retry import SCHEDULE_JITTER, STANDARD_WEBHOOKS_SCHEDULE, scheduled_seconds
 from app.events import outbox
 from app.events.delivery import CrmDeliveryWorker, crm_http_client
-from app.events.jobs import sequence_events
+from app.events.jobs import sequence_events, sequencer_job
 from app.events.models import CrmDelivery, DeliveryStatus, Event, EventType
 from app.events.standard_webhooks import headers, sign
 from app.main import create_app
@@ -374,3 +375,14 @@ def test_every_event_body_is_an_openapi_webhook() -> None:
     assert lead == {"$ref": "#/components/schemas/LeadOut"}
     disconnected = schemas["AccountDisconnectedData"]["properties"]["reason"]
     assert disconnected["enum"] == ["user", "tiktok_revoked", "deleted"]
+
+
+async def test_the_sequencer_job_places_new_events_and_skips_an_idle_pass(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    job = sequencer_job(sessionmaker, app.state.engine)
+    assert await job.run_once() == 0
+    await emit(sessionmaker)
+    await emit(sessionmaker)
+    assert await job.run_once() == 2
+    assert await job.run_once() == 0

@@ -7,9 +7,9 @@ It runs wherever background jobs run; passes in several processes take turns (se
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core.db import session_scope
+from app.core.db import read_engine, session_scope
 from app.core.jobs import PeriodicJob
 from app.events import repository
 
@@ -27,8 +27,17 @@ async def sequence_events(sessionmaker: async_sessionmaker[AsyncSession]) -> int
             return placed
 
 
-def sequencer_job(sessionmaker: async_sessionmaker[AsyncSession]) -> PeriodicJob:
+def sequencer_job(
+    sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> PeriodicJob:
+    reads = read_engine(engine)
+
     async def run_once() -> int:
+        # Usually nothing waits: find out with a read, so an idle second takes no write
+        # transaction (on SQLite, the database's one write lock).
+        async with reads.connect() as connection:
+            if not await repository.any_unplaced(connection):
+                return 0
         return await sequence_events(sessionmaker)
 
     return PeriodicJob("event_sequencer", INTERVAL_SECONDS, run_once)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.pagination import keyset_page
 from app.core.queue import Claim, Statuses, WorkQueue
@@ -59,6 +59,13 @@ async def claim_due(
 SEQUENCE_BATCH = 1000
 # The PostgreSQL advisory lock that makes sequencer passes one at a time across processes.
 SEQUENCER_LOCK = 7_301_020_001
+
+
+async def any_unplaced(connection: AsyncConnection) -> bool:
+    """Whether a committed event waits for its place (a read: no write lock)."""
+    events = cast(Table, Event.__table__)
+    query = select(events.c.id).where(events.c.seq.is_(None)).limit(1)
+    return (await connection.execute(query)).first() is not None
 
 
 async def place_committed_events(session: AsyncSession) -> int:
