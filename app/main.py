@@ -38,6 +38,7 @@ from app.oauth.state import StateCodec
 from app.profile.endpoints import router as profile_router
 from app.runtime import open_runtime, start_jobs
 from app.webhooks.endpoints import router as webhooks_router
+from app.webhooks.signature import configured_verifier
 
 EMULATOR_PATH = "/_tiktok"
 EMULATOR_CLIENT_KEY = "sandbox-client-key"
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.ads = runtime.ads
             app.state.crm_delivery = runtime.crm_delivery
             app.state.webhook_inbox = runtime.webhook_inbox
+            app.state.webhook_store = runtime.webhook_store
             app.state.webhook_handlers = runtime.webhook_handlers
             jobs = start_jobs(runtime) if settings.background_jobs_enabled else None
             try:
@@ -146,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.cipher = cipher
     app.state.state_codec = StateCodec(settings)
+    app.state.webhook_verifier = configured_verifier(settings)
     app.state.metrics = Metrics()
     app.state.migration_heads = head_revisions()
 

@@ -42,7 +42,7 @@ from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
 from app.webhooks import jobs as webhook_jobs
 from app.webhooks.models import WebhookSource
-from app.webhooks.service import InboxHandlers
+from app.webhooks.service import InboxHandlers, InboxStore
 
 logger = logging.getLogger("app.worker")
 
@@ -60,6 +60,8 @@ class Runtime:
     crm_delivery: CrmDeliveryWorker | None
     # How the inbox applies the rows of sources other packages own (Login Kit's is its own).
     webhook_handlers: InboxHandlers
+    # Where this process's webhook route stores Login Kit deliveries (grouped writes).
+    webhook_store: InboxStore
     # Set by this process's webhook endpoints after a store; wakes its inbox job.
     webhook_inbox: webhook_jobs.InboxSignal = field(default_factory=webhook_jobs.InboxSignal)
     # Set after the inbox job applied rows (announced leads queue CRM deliveries); wakes
@@ -98,6 +100,7 @@ async def open_runtime(settings: Settings, cipher: TokenCipher) -> AsyncIterator
     # Its own client: the CRM is another upstream, with its own timeouts.
     crm_http = crm_http_client(settings) if settings.crm_url else None
     crm_delivery = CrmDeliveryWorker(sessionmaker, crm_http, settings) if crm_http else None
+    webhook_store = InboxStore(engine)
     try:
         yield Runtime(
             settings=settings,
@@ -110,8 +113,10 @@ async def open_runtime(settings: Settings, cipher: TokenCipher) -> AsyncIterator
             ads=ads,
             crm_delivery=crm_delivery,
             webhook_handlers=inbox_handlers(settings),
+            webhook_store=webhook_store,
         )
     finally:
+        await webhook_store.drain()
         # A refresh outlives the request or job that started it: let it store its tokens.
         await tokens.drain(settings.tiktok_token_timeout_seconds)
         if crm_http is not None:

@@ -17,6 +17,7 @@ TIMES = "\u00d7"  # the multiplication sign, as the issue writes ratios
 ISSUE_TODAY = {
     "b1_pg": f"0.07{TIMES} (~300 vs ~4,200 req/s), p99 ~860 ms",
     "b1_sqlite": f"0.056{TIMES} (230 req/s), p99 ~1.1 s",
+    "b1_pg_worker": "—",
     "b2_accounts": f"0.056{TIMES}, p99 341 ms",
     "storm": "146 s for 2,000",
     "ack": "0.89 s",
@@ -25,6 +26,7 @@ ISSUE_TODAY = {
 TARGET = {
     "b1_pg": f"≥ 0.5{TIMES}, p99 ≤ 50 ms @ 50 conns",
     "b1_sqlite": f"≥ 0.3{TIMES}, no request over 1 s",
+    "b1_pg_worker": f"≥ 0.5{TIMES}, p99 ≤ 50 ms @ 50 conns",
     "b2_accounts": f"≥ 0.25{TIMES}, p99 ≤ 5{TIMES} p50",
     "storm": "≤ 60 s for 10,000, 0 double",
     "ack": "≤ 0.3 s",
@@ -55,6 +57,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         pairs = {
             "b1_pg": ("b1_pg", "limit_pg"),
             "b1_sqlite": ("b1_sqlite", "limit_sqlite"),
+            "b1_pg_worker": ("b1_pg_worker", "limit_pg"),
             "b2_accounts": ("b2_accounts", "bare"),
             "b2_profile": ("b2_profile", "bare"),
             "b2_videos": ("b2_videos", "videos_direct"),
@@ -78,8 +81,11 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
                 "ok": sum(r[label]["ok"] for r in rounds),
                 "rows_stored": sum(r[label]["extra"]["rows_stored"] for r in rounds),
             }
-            for label in ("b1_pg", "b1_sqlite", "limit_pg", "limit_sqlite")
+            for label in ("b1_pg", "b1_sqlite", "b1_pg_worker", "limit_pg", "limit_sqlite")
         }
+        summary["worker_cpu_ms_per_request"] = round(
+            _median([r["b1_pg_worker"]["extra"]["worker_cpu_ms_per_request"] for r in rounds]), 3
+        )
         every_run = [run for r in rounds for run in r.values()]
         summary["problems"] = [
             f"{run['label']}: {problem}" for run in every_run for problem in _problems(run)
@@ -127,6 +133,11 @@ def _rows(summary: dict[str, Any], results: dict[str, Any]) -> list[tuple[str, s
         for key, name, base in (
             ("b1_pg", "B1 webhook ingest / limit route, PostgreSQL", "limit_pg"),
             ("b1_sqlite", "B1 on SQLite / limit route on SQLite", "limit_sqlite"),
+            (
+                "b1_pg_worker",
+                "B1 API process + worker process (production topology) / limit route, PostgreSQL",
+                "limit_pg",
+            ),
         ):
             run = runs[key]
             rows.append(
@@ -136,7 +147,13 @@ def _rows(summary: dict[str, Any], results: dict[str, Any]) -> list[tuple[str, s
                     f"{ratios[key]:.3f}{TIMES} ({run['rps']:.0f} vs "
                     f"{runs[base]['rps']:.0f} req/s), "
                     f"p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms, "
-                    f"max {run['max_ms']:.0f} ms; {_cpu(run, runs[base])}",
+                    f"max {run['max_ms']:.0f} ms; {_cpu(run, runs[base])}"
+                    + (
+                        f"; the worker applied them with {summary['worker_cpu_ms_per_request']:.2f}"
+                        " ms CPU/request"
+                        if key == "b1_pg_worker"
+                        else ""
+                    ),
                     TARGET[key],
                 )
             )

@@ -88,9 +88,19 @@ class Round:
         return run
 
     async def _ingest(
-        self, label: str, kind: str, server: Server, path: str, database: str, table: str
+        self,
+        label: str,
+        kind: str,
+        server: Server,
+        path: str,
+        database: str,
+        table: str,
+        *,
+        worker: Server | None = None,
     ) -> load.Run:
-        """Signed POSTs, each body unique; then rows stored against 200s answered."""
+        """Signed POSTs, each body unique; then rows stored against 200s answered. With a
+        `worker` (which applies what the server stored), its CPU per request too, counted
+        until it is idle again."""
         pool = self.stack.workdir / f"{label}.pool"
         rate = self.peak.get(label, POOL_RATE_GUESS[kind])
         count = int(1.5 * rate * self.window) + 2 * self.connections
@@ -98,9 +108,14 @@ class Round:
             load.write_pool, pool, CLIENT_SECRET, CLIENT_KEY, count, f"{label}.{time.time_ns()}"
         )
         before = await db.count_rows(database, table)
+        worker_cpu = worker.cpu_seconds() if worker is not None else 0.0
         run = await self._load(label, server, path, pool=pool, drain=self.drain)
         pool.unlink()
         run.extra["rows_stored"] = await db.count_rows(database, table) - before
+        if worker is not None:
+            await asyncio.to_thread(wait_idle, [worker], timeout=60.0)
+            spent = worker.cpu_seconds() - worker_cpu
+            run.extra["worker_cpu_ms_per_request"] = round(1000 * spent / max(run.ok, 1), 3)
         self.peak[label] = max(POOL_RATE_GUESS[kind], 2 * run.rps)
         return run
 
@@ -133,6 +148,15 @@ class Round:
                 WEBHOOK_PATH,
                 stack.pg_service_dsn,
                 db.WEBHOOK_EVENTS_TABLE,
+            ),
+            await self._ingest(
+                "b1_pg_worker",
+                "service",
+                stack.service_pg_api,
+                WEBHOOK_PATH,
+                stack.pg_split_dsn,
+                db.WEBHOOK_EVENTS_TABLE,
+                worker=stack.worker_pg,
             ),
             await self._ingest(
                 "limit_sqlite",

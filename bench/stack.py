@@ -3,7 +3,9 @@
 One process each: the emulator (TikTok), the CRM receiver, the two baselines (PostgreSQL,
 SQLite) and the service on PostgreSQL and on SQLite, each service started the way an
 operator starts it (`python -m app migrate`, then `python -m app serve`) with TikTok pointed
-at the emulator. B3 adds its own database and two more service processes (see refresh.py).
+at the emulator; and the production topology on PostgreSQL, an API process with its
+background jobs off (`BACKGROUND_JOBS_ENABLED=false`) beside a `python -m app worker`.
+B3 adds its own database and two more service processes (see refresh.py).
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ def start_service(name: str, workdir: Path, env_for_port: dict[str, str], port: 
     return spawn(name, ["-m", "app", "serve", "--port", str(port)], workdir, env_for_port, port)
 
 
+def start_worker(name: str, workdir: Path, env: dict[str, str], metrics_port: int) -> Server:
+    """`python -m app worker`: every background job, no HTTP but its /metrics (readiness)."""
+    argv = ["-m", "app", "worker", "--metrics-host", "127.0.0.1", "--metrics-port"]
+    return spawn(name, [*argv, str(metrics_port)], workdir, env, metrics_port)
+
+
 @dataclass
 class Stack:
     workdir: Path
@@ -70,7 +78,11 @@ class Stack:
     limit_sqlite: Server = field(init=False)
     service_pg: Server = field(init=False)
     service_sqlite: Server = field(init=False)
+    # The production topology: an API process with no background jobs, and a worker.
+    service_pg_api: Server = field(init=False)
+    worker_pg: Server = field(init=False)
     pg_service_dsn: str = field(init=False)
+    pg_split_dsn: str = field(init=False)
     sqlite_service_path: Path = field(init=False)
     pg_limit_dsn: str = field(init=False)
     sqlite_limit_path: Path = field(init=False)
@@ -89,10 +101,12 @@ class Stack:
     async def start(self) -> None:
         self.pg_service_dsn = await self.database()
         self.pg_limit_dsn = await self.database()
+        self.pg_split_dsn = await self.database()
         self.sqlite_service_path = self.workdir / "service.db"
         self.sqlite_limit_path = self.workdir / "limit.db"
         sqlite_url = f"sqlite+aiosqlite:///{self.sqlite_service_path}"
         db.migrate(db.sqlalchemy_url(self.pg_service_dsn), self.workdir)
+        db.migrate(db.sqlalchemy_url(self.pg_split_dsn), self.workdir)
         db.migrate(sqlite_url, self.workdir)
 
         self.emulator = self._uvicorn("emulator", "bench.emulator:create_app", {})
@@ -111,8 +125,16 @@ class Stack:
             "service-pg", db.sqlalchemy_url(self.pg_service_dsn), crm=self.crm
         )
         self.service_sqlite = self.service("service-sqlite", sqlite_url)
-        for server in (self.service_pg, self.service_sqlite):
+        split_url = db.sqlalchemy_url(self.pg_split_dsn)
+        self.service_pg_api = self.service(
+            "service-pg-api", split_url, extra={"BACKGROUND_JOBS_ENABLED": "false"}
+        )
+        port = free_port()
+        worker_env = service_env(split_url, self.service_pg_api.port, self.emulator)
+        self.worker_pg = self.track(start_worker("worker-pg", self.workdir, worker_env, port))
+        for server in (self.service_pg, self.service_sqlite, self.service_pg_api):
             server.wait_ready(READY)
+        self.worker_pg.wait_ready("/metrics")
 
     def service(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import jwt
@@ -10,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.core.errors import InvalidToken, SubscriptionInactive, TokenExpired
+from app.core import security
 from app.core.security import principal_from_jwt, principal_from_service_key
 from tests.conftest import SERVICE_KEY, make_settings, make_token
 
@@ -158,3 +160,51 @@ async def test_each_credential_alone_still_works(client, auth) -> None:
     # A non-bearer Authorization header is not a credential of ours: the key decides.
     basic = {"Authorization": "Basic dXNlcjpwdw=="} | service
     assert (await client.get(API, headers=basic)).status_code == 200
+
+
+def test_a_verified_token_is_remembered_but_its_expiry_is_checked_on_every_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings()
+    token = make_token(ttl=timedelta(minutes=5))
+    decoded: list[str] = []
+    decode = jwt.decode
+
+    def counting_decode(value: str, *args: object, **kwargs: object) -> object:
+        decoded.append(value)
+        return decode(value, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(security.jwt, "decode", counting_decode)
+    assert principal_from_jwt(token, settings).company_id == "acme"
+    assert principal_from_jwt(token, settings).company_id == "acme"
+    assert decoded == [token]  # verified once, then remembered
+
+    # Another key or audience is another verification: nothing is shared across settings.
+    with pytest.raises(InvalidToken):
+        principal_from_jwt(token, make_settings(auth_jwt_secret="another-secret-" + "x" * 32))
+    with pytest.raises(InvalidToken):
+        principal_from_jwt(token, make_settings(auth_jwt_audience="someone-else"))
+
+    # Past its expiry the remembered token is refused like any expired one.
+    later = time.time() + 600
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    with pytest.raises(TokenExpired):
+        principal_from_jwt(token, settings)
+
+
+def test_a_token_that_failed_is_never_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings()
+    token = make_token(subscription_active=False)
+    calls = 0
+    decode = jwt.decode
+
+    def counting_decode(value: str, *args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return decode(value, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(security.jwt, "decode", counting_decode)
+    for _ in range(2):
+        with pytest.raises(SubscriptionInactive):
+            principal_from_jwt(token, settings)
+    assert calls == 2

@@ -266,7 +266,7 @@ def test_timestamps_outside_the_tolerance_are_refused_both_ways() -> None:
 async def test_the_test_vector_is_accepted_by_the_endpoint_with_a_frozen_clock(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    app.dependency_overrides[get_verifier] = lambda: vector_verifier()
+    app.state.webhook_verifier = vector_verifier()
     response = await deliver(client, VECTOR_BODY, signature=VECTOR_HEADER)
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "accepted", "reason": None}
@@ -386,6 +386,44 @@ async def test_two_racing_deliveries_store_and_process_the_event_once(
     assert event.status == WebhookEventStatus.processed
     assert event.attempts == 1
     assert len(await logs(sessionmaker, account_id)) == 1
+
+
+async def test_a_burst_of_deliveries_shares_inserts_and_each_gets_its_own_answer(
+    app: FastAPI,
+    endpoint_only: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Concurrent deliveries are stored together (group commit): fewer INSERTs than
+    deliveries, yet each is answered for itself, repeats within one batch included."""
+    distinct = [
+        encode(envelope("video.publish.completed", content={"share_id": f"burst-{i}"}))
+        for i in range(30)
+    ]
+    malformed = encode({**envelope(), "event": ""})
+    bodies = [*distinct, *distinct[:10], malformed]
+    inserts: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TIKTOK_WEBHOOK_EVENTS"):
+            inserts.append(statement)
+
+    engine = app.state.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        responses = await asyncio.gather(*(deliver(endpoint_only, body) for body in bodies))
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert [r.status_code for r in responses] == [200] * len(bodies)
+    statuses = [r.json()["status"] for r in responses]
+    # Of two deliveries of one event, one stored it, whichever came first.
+    for index in range(10):
+        assert sorted([statuses[index], statuses[30 + index]]) == ["accepted", "duplicate"]
+    assert statuses[10:30] == ["accepted"] * 20
+    assert statuses[40] == "rejected"
+    assert 1 <= len(inserts) < len(bodies)
+    stored = await stored_events(sessionmaker)
+    assert len(stored) == 31
+    assert sum(event.status == WebhookEventStatus.rejected for event in stored) == 1
 
 
 async def test_the_same_event_serialized_differently_is_a_duplicate(
@@ -513,9 +551,9 @@ async def test_two_processors_claiming_at_once_apply_every_event_once(
             assert (await service.receive(session, webhook)).status == "accepted"
     apply = service._apply
 
-    async def slow_apply(session: AsyncSession, stored: TikTokWebhookEvent) -> None:
+    async def slow_apply(session: AsyncSession, stored: TikTokWebhookEvent, *rest: Any) -> None:
         await asyncio.sleep(0.005)  # each batch holds its claim while the other claims
-        await apply(session, stored)
+        await apply(session, stored, *rest)
 
     monkeypatch.setattr(service, "_apply", slow_apply)
     # Two processors, two sessions (two connections), claiming concurrently.

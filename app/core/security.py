@@ -6,7 +6,9 @@ Users send `Authorization: Bearer <JWT issued by the CRM>`; internal services se
 
 from __future__ import annotations
 
+import functools
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -62,25 +64,59 @@ def _company_from(value: Any) -> str:
 
 
 def principal_from_jwt(token: str, settings: Settings) -> Principal:
+    """The CRM user a bearer token names, or a 401/403 error.
+
+    A token that verified is remembered (`VERIFIED_TOKENS` of them, least recently used
+    forgotten first) with everything its verification depended on, so the frontend's next
+    requests with it cost a dictionary lookup instead of a signature check; its expiry is
+    checked on every use. A token that failed is never remembered."""
     key, algorithms = _verification_key(settings)
-    options = {"require": ["exp", "sub"], "verify_aud": settings.auth_jwt_audience is not None}
+    principal, expires_at = _verified(
+        token,
+        key,
+        tuple(algorithms),
+        settings.auth_jwt_issuer,
+        settings.auth_jwt_audience,
+        settings.auth_company_claim,
+    )
+    if expires_at <= time.time():
+        raise TokenExpired
+    return principal
+
+
+# Distinct tokens remembered as verified (a token is a few hundred bytes).
+VERIFIED_TOKENS = 4096
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS)
+def _verified(
+    token: str,
+    key: str,
+    algorithms: tuple[str, ...],
+    issuer: str | None,
+    audience: str | None,
+    company_claim: str,
+) -> tuple[Principal, float]:
+    """Verify a token once for these inputs: the principal and the token's expiry."""
+    options = {"require": ["exp", "sub"], "verify_aud": audience is not None}
     try:
         claims = jwt.decode(
             token,
             key,
-            algorithms=algorithms,
-            issuer=settings.auth_jwt_issuer,
-            audience=settings.auth_jwt_audience,
+            algorithms=list(algorithms),
+            issuer=issuer,
+            audience=audience,
             options=options,  # type: ignore[arg-type]
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken from exc
-    company = _company_from(claims.get(settings.auth_company_claim))
+    company = _company_from(claims.get(company_claim))
     if claims.get(SUBSCRIPTION_CLAIM) is False:
         raise SubscriptionInactive
-    return Principal(kind="user", company_id=company, user_id=str(claims["sub"]))
+    principal = Principal(kind="user", company_id=company, user_id=str(claims["sub"]))
+    return principal, float(claims["exp"])
 
 
 def principal_from_service_key(key: str, company: str | None, settings: Settings) -> Principal:

@@ -11,7 +11,8 @@ TikTok user may be linked by several companies.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -42,6 +43,17 @@ _INSERTS: dict[str, Any] = {
     .returning(_events.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+# The grouped store: many rows, one statement (SQLAlchemy's "insertmanyvalues": multi-row
+# VALUES on both dialects); the dedupe key says which rows were new.
+_BATCH_INSERTS: dict[str, Any] = {
+    name: dialect.insert(_events)
+    .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
+    .returning(_events.c.id, _events.c.dedupe_key)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+# Columns a row may leave out (a rejected delivery has no event); the grouped statement
+# binds one set of columns for all its rows, so the absent ones are bound as NULL.
+_OPTIONAL_COLUMNS = ("event", "user_openid", "client_key", "create_time", "reason")
 
 
 async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) -> uuid.UUID | None:
@@ -57,6 +69,29 @@ async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) ->
     result = await executor.execute(_INSERTS[dialect_name(executor)], row)
     inserted: uuid.UUID | None = result.scalar_one_or_none()
     return inserted
+
+
+async def insert_batch(
+    connection: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> list[uuid.UUID | None]:
+    """Store Login Kit inbox rows in one statement: for each row, its id if it was stored,
+    or None when its dedupe key already existed (before, or earlier in `rows`)."""
+    values: list[dict[str, Any]] = []
+    first: dict[str, int] = {}  # dedupe key -> index of the row that may store it
+    for index, row in enumerate(rows):
+        first.setdefault(row["dedupe_key"], index)
+        if first[row["dedupe_key"]] == index:
+            values.append(
+                {column: None for column in _OPTIONAL_COLUMNS}
+                | {"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok}
+                | row
+            )
+    result = await connection.execute(_BATCH_INSERTS[dialect_name(connection)], values)
+    stored = {key: event_id for event_id, key in result.all()}
+    return [
+        stored.get(row["dedupe_key"]) if first[row["dedupe_key"]] == index else None
+        for index, row in enumerate(rows)
+    ]
 
 
 # Failed attempts before an inbox row is `failed` for good.
@@ -83,8 +118,9 @@ INBOX = WorkQueue(
     order_by=(_events.c.received_at,),
     max_attempts=MAX_ATTEMPTS,
 )
-# What a handler reads of a claimed row.
-CLAIMED_COLUMNS = ("source", "body", "client_key")
+# What a handler reads of a claimed row (`user_openid`: a pass finds every linked account
+# of its batch with one query).
+CLAIMED_COLUMNS = ("source", "body", "client_key", "user_openid")
 
 
 async def claim(
@@ -136,6 +172,33 @@ async def delete_settled_before(session: AsyncSession, before: datetime) -> int:
     statement = delete(_events).where(_events.c.status.in_(SETTLED), _events.c.received_at < before)
     result = cast("CursorResult[Any]", await session.execute(statement))
     return result.rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedAccount:
+    """A Login Kit account linked to a TikTok user, as an event's log entry names it."""
+
+    id: uuid.UUID
+    company_id: str
+
+
+async def linked_accounts(
+    session: AsyncSession, open_ids: Collection[str]
+) -> dict[str, list[LinkedAccount]]:
+    """Every Login Kit account (any company) of each of these TikTok users, in id order: one
+    query for a whole batch of events (Core rows, no ORM instances)."""
+    if not open_ids:
+        return {}
+    account = cast(Table, IntegrationAccount.__table__)
+    query = (
+        select(account.c.external_id, account.c.id, account.c.company_id)
+        .where(account.c.platform == Platform.tiktok, account.c.external_id.in_(open_ids))
+        .order_by(account.c.id)
+    )
+    linked: dict[str, list[LinkedAccount]] = {}
+    for open_id, account_id, company_id in (await session.execute(query)).all():
+        linked.setdefault(open_id, []).append(LinkedAccount(account_id, company_id))
+    return linked
 
 
 async def tiktok_accounts(

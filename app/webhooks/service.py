@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from app.accounts.models import AccountStatus, IntegrationAccount
 from app.audit import service as audit
 from app.audit.models import LogLevel
 from app.core.db import session_scope, single_write, utcnow
+from app.core.group_commit import GroupCommit
 from app.core.queue import Claim, Fate
 from app.core.sql import storable_text
 from app.tokens.store import wipe_tokens
@@ -41,6 +42,8 @@ logger = logging.getLogger("app.webhooks")
 MAX_ATTEMPTS = repository.MAX_ATTEMPTS
 # Events claimed and applied in one transaction by a processing pass.
 BATCH_SIZE = 50
+# Deliveries stored together, at most, by the webhook route's one INSERT.
+STORE_BATCH_SIZE = 100
 MAX_REASON_LENGTH = 500
 AUTHORIZATION_REMOVED = "authorization.removed"
 # TikTok's `authorization.removed` reason codes (TIKTOK_API.md §3).
@@ -103,14 +106,30 @@ class Batch:
     processed: int
 
 
-async def ingest(engine: AsyncEngine, webhook: SignedWebhook) -> Receipt:
-    """The request's fast path: the event is parsed before any connection is taken, then
-    stored by one INSERT in one short transaction (autocommit on PostgreSQL: one round trip),
-    with no ORM session."""
-    row, rejected = _inbox_row(webhook)
-    async with single_write(engine) as connection:
-        stored = await repository.insert_new(connection, **row)
-    return _receipt(stored, rejected)
+class InboxStore:
+    """Where the webhook route stores Login Kit deliveries: concurrent requests share one
+    `INSERT … ON CONFLICT DO NOTHING` and one short transaction (`GroupCommit`), and each
+    gets its answer once its row is committed. No ORM session, no unit of work."""
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = STORE_BATCH_SIZE) -> None:
+        self._engine = engine
+        self._rows: GroupCommit[dict[str, Any], uuid.UUID | None] = GroupCommit(
+            self._insert, max_batch=max_batch
+        )
+
+    async def _insert(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID | None]:
+        async with single_write(self._engine) as connection:
+            return await repository.insert_batch(connection, rows)
+
+    async def ingest(self, webhook: SignedWebhook) -> Receipt:
+        """The request's fast path: the event is parsed before anything is queued, then
+        stored with the deliveries that arrived with it."""
+        row, rejected = _inbox_row(webhook)
+        return _receipt(await self._rows.submit(row), rejected)
+
+    async def drain(self) -> None:
+        """Wait for the rows being stored (at shutdown, before the engine closes)."""
+        await self._rows.drain()
 
 
 async def receive(executor: AsyncSession | AsyncConnection, webhook: SignedWebhook) -> Receipt:
@@ -196,11 +215,26 @@ async def process_pending(
         return await _process_batch(sessionmaker, claim, handlers, isolated=True)
 
 
-async def _dispatch(session: AsyncSession, stored: InboxItem, handlers: InboxHandlers) -> None:
+# The Login Kit accounts of each TikTok user a pass's events name, read once per pass.
+Links = Mapping[str, list[repository.LinkedAccount]]
+
+
+async def _dispatch(
+    session: AsyncSession, stored: InboxItem, handlers: InboxHandlers, links: Links
+) -> None:
     if stored.source == WebhookSource.tiktok:
-        await _apply(session, stored)
+        await _apply(session, stored, links)
     else:
         await handlers[stored.source](session, stored)
+
+
+async def _links(session: AsyncSession, claimed: Sequence[Claim]) -> Links:
+    open_ids = {
+        claim.row["user_openid"]
+        for claim in claimed
+        if claim.row["source"] == WebhookSource.tiktok and claim.row["user_openid"]
+    }
+    return await repository.linked_accounts(session, open_ids)
 
 
 def _item(claim: Claim) -> InboxItem:
@@ -223,15 +257,16 @@ async def _process_batch(
     processed: list[Claim] = []
     async with session_scope(sessionmaker) as session:
         claimed = await repository.claim(session, **claim)
+        links = await _links(session, claimed)
         for stored in claimed:
             item = _item(stored)
             if not isolated:
-                await _dispatch(session, item, handlers)
+                await _dispatch(session, item, handlers, links)
                 processed.append(stored)
                 continue
             try:
                 async with session.begin_nested():
-                    await _dispatch(session, item, handlers)
+                    await _dispatch(session, item, handlers, links)
             except Exception as exc:
                 logger.exception(
                     "tiktok webhook processing failed", extra={"event_id": str(stored.id)}
@@ -264,13 +299,13 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line}"[:MAX_REASON_LENGTH]
 
 
-async def _apply(session: AsyncSession, stored: InboxItem) -> None:
+async def _apply(session: AsyncSession, stored: InboxItem, links: Links) -> None:
     # The body was validated when it was stored; parse it again for the content.
     event = parse_event(stored.body.encode(), stored.client_key or "")
     if event.event == AUTHORIZATION_REMOVED:
         await _authorization_removed(session, stored.id, event)
     else:
-        await _record(session, stored.id, event)
+        await _record(session, stored.id, event, links.get(event.user_openid or "", []))
 
 
 def _log_event(name: str) -> str:
@@ -355,15 +390,18 @@ def _reconnected_since(account: IntegrationAccount, removed_at: datetime | None)
     return connected_at.replace(microsecond=0) > removed_at
 
 
-async def _record(session: AsyncSession, event_id: uuid.UUID, event: TikTokEvent) -> None:
+async def _record(
+    session: AsyncSession,
+    event_id: uuid.UUID,
+    event: TikTokEvent,
+    accounts: Sequence[repository.LinkedAccount],
+) -> None:
     """Any other event (video, post publishing, data portability, test, unknown) goes to
-    the log of each account linked to the user, or to one unattached entry."""
+    the log of each account linked to the user (read for the whole pass), or to one
+    unattached entry."""
     level = LogLevel.warning if event.event in WARNING_EVENTS else LogLevel.info
     data = {**event.content, "webhook_event_id": str(event_id)}
     message = EVENT_MESSAGES.get(event.event, f"TikTok sent an unknown event: {event.event}.")
-    accounts = (
-        await repository.tiktok_accounts(session, event.user_openid) if event.user_openid else []
-    )
     for account in accounts:
         audit.record(
             session,

@@ -13,11 +13,10 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Depends, Request
+from starlette.requests import Request
 
-from app.api.deps import SettingsDep
+from app.core.config import Settings
 from app.core.errors import AppError
 from app.tiktok.errors import TikTokNotConfigured
 
@@ -123,12 +122,13 @@ class WebhookVerifier:
         return timestamp
 
 
-def get_verifier(settings: SettingsDep) -> WebhookVerifier:
+def configured_verifier(settings: Settings) -> WebhookVerifier | None:
+    """The verifier for the app's Login Kit secret (built once per app), or None without one."""
     secret = (
         settings.tiktok_client_secret.get_secret_value() if settings.tiktok_client_secret else ""
     )
     if not secret or not settings.tiktok_client_id:
-        raise TikTokNotConfigured
+        return None
     return WebhookVerifier(
         secret=secret,
         client_key=settings.tiktok_client_id,
@@ -137,7 +137,12 @@ def get_verifier(settings: SettingsDep) -> WebhookVerifier:
     )
 
 
-VerifierDep = Annotated[WebhookVerifier, Depends(get_verifier)]
+def get_verifier(settings: Settings) -> WebhookVerifier:
+    """The verifier, or `TikTokNotConfigured` (a 503) when the app has no Login Kit secret."""
+    verifier = configured_verifier(settings)
+    if verifier is None:
+        raise TikTokNotConfigured
+    return verifier
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -164,12 +169,13 @@ class SignedWebhook:
     client_key: str
 
 
-async def verified_webhook(request: Request, verifier: VerifierDep) -> SignedWebhook:
+async def verified_webhook(request: Request, verifier: WebhookVerifier | None) -> SignedWebhook:
+    """The delivery, read within the verifier's bound and verified; a 401 or 413 error, or a
+    503 when no verifier is configured."""
+    if verifier is None:
+        raise TikTokNotConfigured
     # The header is read here rather than declared as a parameter: a missing or malformed
     # signature is a 401 with our error codes, never a 422 (the endpoint documents it).
     body = await read_body(request, verifier.max_body_bytes)
     timestamp = verifier.verify(request.headers.get(SIGNATURE_HEADER), body)
     return SignedWebhook(body=body, timestamp=timestamp, client_key=verifier.client_key)
-
-
-SignedWebhookDep = Annotated[SignedWebhook, Depends(verified_webhook)]
