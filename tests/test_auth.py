@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.core.errors import InvalidToken, SubscriptionInactive, TokenExpired
 from app.core import security
+from app.core.errors import InvalidToken, SubscriptionInactive, TokenExpired
 from app.core.security import principal_from_jwt, principal_from_service_key
 from tests.conftest import SERVICE_KEY, make_settings, make_token
 
