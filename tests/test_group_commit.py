@@ -121,3 +121,35 @@ async def test_a_writer_that_answers_the_wrong_number_of_results_fails_every_cal
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         GroupCommit(Recorder().write, max_batch=0)
+
+
+async def test_a_failure_that_is_no_rows_fault_fails_the_batch_without_retrying_each_row() -> None:
+    writes: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def locked(rows: Sequence[int]) -> list[int]:
+        await gate.wait()
+        writes.append(list(rows))
+        raise TimeoutError("the database is locked")
+
+    group: GroupCommit[int, int] = GroupCommit(
+        locked, retry_alone=lambda exc: not isinstance(exc, TimeoutError)
+    )
+    tasks = [asyncio.create_task(group.submit(row)) for row in range(5)]
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(result, TimeoutError) for result in results)
+    assert writes == [[0, 1, 2, 3, 4]]  # once for the batch, not again per row
+
+
+def test_the_inbox_retries_rows_alone_only_for_errors_a_row_can_cause() -> None:
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
+
+    from app.webhooks.service import _one_rows_fault
+
+    assert _one_rows_fault(IntegrityError("INSERT", {}, Exception("duplicate")))
+    assert _one_rows_fault(DataError("INSERT", {}, Exception("value too long")))
+    assert _one_rows_fault(StatementError("cannot bind", "INSERT", {}, ValueError("bad")))
+    assert not _one_rows_fault(OperationalError("BEGIN", {}, Exception("database is locked")))
+    assert not _one_rows_fault(ConnectionResetError("gone"))

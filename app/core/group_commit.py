@@ -8,8 +8,11 @@ one transaction; the requests that arrive while it writes are stored together by
 turn. Each caller awaits its own row's result, so nothing is answered before it is committed.
 
 There is no timer: an idle service writes a lone row at once (no added latency), and the
-batch grows with the load, up to `max_batch` rows a transaction. When a batch fails, each of
-its rows is retried alone, so one row that cannot be stored fails its own request only.
+batch grows with the load, up to `max_batch` rows a transaction. When a batch fails because
+of one of its rows (`retry_alone` says which errors may be a row's: a constraint, a value the
+column refuses), each of its rows is retried alone, so that row fails its own request only;
+any other failure (the database is down, locked, gone) fails the whole batch at once rather
+than being met again once per row.
 
 A caller that stops waiting (its client hung up) does not take its row back: it may still
 be committed, as it would have been by a write the caller had already started.
@@ -31,11 +34,18 @@ WriteBatch = Callable[[Sequence[Row]], Awaitable[Sequence[Result]]]
 
 
 class GroupCommit(Generic[Row, Result]):
-    def __init__(self, write: WriteBatch[Row, Result], *, max_batch: int = 100) -> None:
+    def __init__(
+        self,
+        write: WriteBatch[Row, Result],
+        *,
+        max_batch: int = 100,
+        retry_alone: Callable[[Exception], bool] = lambda _: True,
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._write = write
         self._max_batch = max_batch
+        self._retry_alone = retry_alone
         self._queue: list[tuple[Row, asyncio.Future[Result]]] = []
         self._batch: list[tuple[Row, asyncio.Future[Result]]] = []  # being written
         self._writer: asyncio.Task[None] | None = None
@@ -77,8 +87,9 @@ class GroupCommit(Generic[Row, Result]):
         try:
             results = await self._write([row for row, _ in batch])
         except Exception as exc:
-            if len(batch) == 1:
-                _settle(batch[0][1], exc)
+            if len(batch) == 1 or not self._retry_alone(exc):
+                for _, future in batch:
+                    _settle(future, exc)
                 return
             logger.warning(
                 "a grouped write failed; writing its rows one by one",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.accounts import lifecycle
@@ -106,6 +107,15 @@ class Batch:
     processed: int
 
 
+def _one_rows_fault(exc: Exception) -> bool:
+    """Whether a failed grouped store may be one row's doing (a constraint, a value its column
+    refuses, a parameter that cannot be bound), so its rows are worth storing one by one; a
+    failure of the database itself (locked, down, disconnected) is not retried per row."""
+    if isinstance(exc, IntegrityError | DataError):
+        return True
+    return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
+
+
 class InboxStore:
     """Where the webhook route stores Login Kit deliveries: concurrent requests share one
     `INSERT … ON CONFLICT DO NOTHING` and one short transaction (`GroupCommit`), and each
@@ -114,7 +124,7 @@ class InboxStore:
     def __init__(self, engine: AsyncEngine, *, max_batch: int = STORE_BATCH_SIZE) -> None:
         self._engine = engine
         self._rows: GroupCommit[dict[str, Any], uuid.UUID | None] = GroupCommit(
-            self._insert, max_batch=max_batch
+            self._insert, max_batch=max_batch, retry_alone=_one_rows_fault
         )
 
     async def _insert(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID | None]:
