@@ -147,7 +147,7 @@ def worker(
     from app.core.crypto import TokenCipher
     from app.core.metrics import serve_process_metrics
     from app.main import uses_emulator, with_emulator
-    from app.runtime import run_worker
+    from app.runtime import freeze_startup_heap, run_worker
 
     settings = Settings()
     _logging(settings)
@@ -157,6 +157,7 @@ def worker(
         # Development: TikTok is the emulator the API process serves at API_BASE_URL.
         settings = with_emulator(settings)
     cipher = TokenCipher(settings.integration_encryption_key.get_secret_value())
+    freeze_startup_heap()
     raise typer.Exit(asyncio.run(run_worker(settings, cipher)))
 
 

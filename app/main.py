@@ -36,7 +36,7 @@ from app.oauth.endpoints import ads_callback_router, delete_router
 from app.oauth.endpoints import router as oauth_router
 from app.oauth.state import StateCodec
 from app.profile.endpoints import router as profile_router
-from app.runtime import open_runtime, start_jobs
+from app.runtime import freeze_startup_heap, open_runtime, start_jobs
 from app.webhooks.endpoints import router as webhooks_router
 from app.webhooks.signature import configured_verifier
 
@@ -202,4 +202,6 @@ def serve_app() -> FastAPI:
     """Entry point for `uvicorn --factory app.main:serve_app`: configures logging too."""
     settings = Settings()
     configure_logging(settings.log_level, secrets=settings.secret_values)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_heap()
+    return app
