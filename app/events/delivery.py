@@ -5,9 +5,10 @@ across crashes and replicas.
 The outbox is a durable queue (`app.core.queue`, declared as `repository.DELIVERIES`). One
 pass: claim due deliveries in a short transaction (status `delivering` with a lease, the
 attempt counted; committed), POST them concurrently with Standard Webhooks headers, then
-record each outcome in its own transaction, fenced by the attempt. A worker that dies
-mid-request leaves its deliveries `delivering`; when the lease lapses any worker claims them
-again, so the CRM may receive a delivery twice and dedupes on `webhook-id`.
+record the batch's outcomes in one transaction (the delivered ones in one UPDATE), each
+fenced by its attempt and lease. A worker that dies mid-request leaves its deliveries
+`delivering`; when the lease lapses any worker claims them again, so the CRM may receive a
+delivery twice and dedupes on `webhook-id`.
 
 Each attempt is signed with every configured secret (Standard Webhooks: one `v1,` signature
 per secret), so the CRM can rotate its secret without a window of refused deliveries.
@@ -29,7 +30,8 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -137,14 +139,31 @@ class CrmDeliveryWorker:
         )
 
     async def run_once(self) -> int:
-        """Claim one batch of due deliveries and attempt each; how many were attempted."""
+        """Claim one batch of due deliveries, attempt each (concurrently), then record every
+        outcome in one transaction; how many were attempted."""
         now = self._clock()
         lease_until = now + timedelta(seconds=self._settings.crm_delivery_lease_seconds)
         async with session_scope(self._sessionmaker) as session:
             claimed = await repository.claim_due(
                 session, now, lease_until, self._settings.crm_delivery_batch_size
             )
-        await asyncio.gather(*(self._deliver(claim) for claim in claimed))
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._attempt(claim) for claim in claimed))
+        attempted = [
+            (claim, outcome)
+            for claim, outcome in zip(claimed, outcomes, strict=True)
+            if outcome is not None
+        ]
+        try:
+            await self._settle_many(attempted)
+        except Exception:
+            # Nothing recorded: the deliveries stay `delivering` and are attempted again when
+            # their lease lapses (the CRM dedupes on `webhook-id`).
+            logger.exception(
+                "CRM delivery outcomes not recorded",
+                extra={"delivery_ids": [str(claim.id) for claim, _ in attempted]},
+            )
         return len(claimed)
 
     async def drain(self) -> int:
@@ -156,13 +175,14 @@ class CrmDeliveryWorker:
             if attempted < self._settings.crm_delivery_batch_size:
                 return total
 
-    async def _deliver(self, claim: Claim) -> None:
+    async def _attempt(self, claim: Claim) -> Outcome | None:
+        """The outcome of one POST, or None when the attempt itself failed unexpectedly."""
         try:
-            outcome = await self._send(claim)
-            await self._settle(claim, outcome)
+            return await self._send(claim)
         except Exception:
             # The delivery stays `delivering`; when its lease lapses it is attempted again.
             logger.exception("CRM delivery attempt failed", extra={"delivery_id": str(claim.id)})
+            return None
 
     async def _send(self, claim: Claim) -> Outcome:
         payload: dict[str, Any] = claim.row["payload"]
@@ -181,39 +201,77 @@ class CrmDeliveryWorker:
         return classify(response)
 
     async def _settle(self, claim: Claim, outcome: Outcome) -> None:
-        """Record the outcome, if the delivery is still this attempt's (not claimed again
-        after a lapsed lease, not replayed); logged once committed."""
+        """Record one outcome (see `_settle_many`)."""
+        await self._settle_many([(claim, outcome)])
+
+    async def _settle_many(self, attempts: Sequence[tuple[Claim, Outcome]]) -> None:
+        """Record the outcomes of a batch in one transaction, each only if its delivery is
+        still this attempt's (not claimed again after a lapsed lease, not replayed): the
+        delivered ones in one fenced UPDATE per status code, a retry or a dead letter in
+        one each (rare). Logged once committed."""
+        if not attempts:
+            return
         queue = repository.DELIVERIES
         now = self._clock()
-        result = {"last_status_code": outcome.status_code, "last_error": outcome.error}
+        delivered: dict[int | None, list[Claim]] = defaultdict(list)
+        others: list[tuple[Claim, Outcome, str, float]] = []
+        for claim, outcome in attempts:
+            kind: str = outcome.kind
+            delay = 0.0
+            if kind == "retry" and self._expired(claim, now):
+                kind = "dead"
+            if kind == "delivered":
+                delivered[outcome.status_code].append(claim)
+                continue
+            if kind == "retry":
+                delay = self._delay(claim.attempt, outcome)
+            others.append((claim, outcome, kind, delay))
+        settled_ids: set[Any] = set()
+        async with session_scope(self._sessionmaker) as session:
+            for status_code, claims in delivered.items():
+                values = {"last_status_code": status_code, "last_error": None, "delivered_at": now}
+                rows = await queue.done(session, claims, values=values)
+                settled_ids.update(row["id"] for row in rows)
+            for claim, outcome, kind, delay in others:
+                result = {"last_status_code": outcome.status_code, "last_error": outcome.error}
+                if kind == "dead":
+                    settled = await queue.dead(session, claim, values=result) is not None
+                else:
+                    at = now + timedelta(seconds=delay)
+                    fate = await queue.retry(session, claim, at=at, values=result)
+                    settled = fate is Fate.retried
+                if settled:
+                    settled_ids.add(claim.id)
+        for status_code, claims in delivered.items():
+            for claim in claims:
+                if claim.id in settled_ids:
+                    _observe_lead_acknowledged(claim.row["payload"], now)
+                else:
+                    self._log_lost(claim, status_code)
+        for claim, outcome, kind, delay in others:
+            if claim.id not in settled_ids:
+                self._log_lost(claim, outcome.status_code)
+                continue
+            fields = {
+                "delivery_id": str(claim.id),
+                "attempts": claim.attempt,
+                "status_code": outcome.status_code,
+            }
+            if kind == "dead":
+                reason = "permanent" if outcome.kind == "dead" else "retries exhausted"
+                logger.error("CRM delivery is dead", extra={**fields, "reason": reason})
+            else:
+                extra = {**fields, "delay_seconds": round(delay, 3)}
+                logger.info("CRM delivery will be retried", extra=extra)
+
+    @staticmethod
+    def _log_lost(claim: Claim, status_code: int | None) -> None:
         fields = {
             "delivery_id": str(claim.id),
             "attempts": claim.attempt,
-            "status_code": outcome.status_code,
+            "status_code": status_code,
         }
-        kind, delay = outcome.kind, 0.0
-        if kind == "retry" and self._expired(claim, now):
-            kind = "dead"
-        async with session_scope(self._sessionmaker) as session:
-            if kind == "delivered":
-                values = {**result, "delivered_at": now}
-                settled = bool(await queue.done(session, [claim], values=values))
-            elif kind == "dead":
-                settled = await queue.dead(session, claim, values=result) is not None
-            else:
-                delay = self._delay(claim.attempt, outcome)
-                at = now + timedelta(seconds=delay)
-                settled = await queue.retry(session, claim, at=at, values=result) is Fate.retried
-        if settled and kind == "delivered":
-            _observe_lead_acknowledged(claim.row["payload"], now)
-        if not settled:
-            logger.warning("CRM delivery outcome dropped: the lease was lost", extra=fields)
-        elif kind == "dead":
-            reason = "permanent" if outcome.kind == "dead" else "retries exhausted"
-            logger.error("CRM delivery is dead", extra={**fields, "reason": reason})
-        elif kind == "retry":
-            extra = {**fields, "delay_seconds": round(delay, 3)}
-            logger.info("CRM delivery will be retried", extra=extra)
+        logger.warning("CRM delivery outcome dropped: the lease was lost", extra=fields)
 
     def _expired(self, claim: Claim, now: datetime) -> bool:
         """Past `CRM_DELIVERY_MAX_AGE_HOURS` since the first attempt: retries end."""

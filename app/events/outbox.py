@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
@@ -31,8 +31,8 @@ from app.events.models import CrmDelivery, DeliveryStatus, Event, EventType
 
 # The key of `Session.info` that holds a session's `CrmDeliveryConfig` (or None).
 SESSION_INFO_KEY: Final = "app.events.crm_delivery"
-# Rows per multi-row INSERT (far below both databases' bound-parameter limits).
-INSERT_CHUNK = 200
+EVENTS = cast(Table, Event.__table__)
+DELIVERIES = cast(Table, CrmDelivery.__table__)
 
 
 class _FromSession:
@@ -172,7 +172,9 @@ async def emit_many(
         }
         for event_id, company_id, account_id, data in events
     ]
-    await session.execute(insert(Event), values)
+    # Core statements executed for many rows (insertmanyvalues: multi-row INSERTs from one
+    # cached compilation), not the ORM's bulk path nor a statement compiled per batch.
+    await session.execute(insert(EVENTS), values)
     config = delivery_config(session, delivery)
     if config is not None and config.delivers(type):
         deliveries = [
@@ -186,13 +188,8 @@ async def emit_many(
             )
             for index, (event_id, company_id, _, data) in enumerate(events)
         ]
-        for start in range(0, len(deliveries), INSERT_CHUNK):
-            statement = (
-                dialect_insert(session)(CrmDelivery)
-                .values(deliveries[start : start + INSERT_CHUNK])
-                .on_conflict_do_nothing(
-                    index_elements=[CrmDelivery.lead_id, CrmDelivery.event_type]
-                )
-            )
-            await session.execute(statement)
+        statement = dialect_insert(session)(DELIVERIES).on_conflict_do_nothing(
+            index_elements=[DELIVERIES.c.lead_id, DELIVERIES.c.event_type]
+        )
+        await session.execute(statement, deliveries)
     return len(values)

@@ -10,6 +10,7 @@ becomes None here and stays verbatim in the lead's answers.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -130,6 +131,8 @@ _PHONE_WORDS = frozenset(
 _MAX_WORDS_FOR_KEYWORDS = 5
 
 
+# A form asks the same few questions of every lead: each heading is read once.
+@functools.lru_cache(maxsize=1024)
 def contact_field(heading: str) -> str | None:
     """The webhook's field (`name`, `first_name`, `last_name`, `email`, `work_email`,
     `phone_number`, `work_phone_number`) of a question that asks for a contact detail."""

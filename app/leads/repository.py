@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from app.advertisers.models import TikTokAdvertiser
 from app.core.db import utcnow
@@ -24,9 +25,10 @@ from app.webhooks.models import LeadWebhookDelivery, WebhookEventStatus, Webhook
 
 # A probe waits twice LEADS_PROBE_TIMEOUT_SECONDS (at most 120 s) and reads one export.
 PROBE_MAX_WAIT = timedelta(minutes=10)
-# Rows per multi-row INSERT: ~30 columns each stays far below SQLite's 32,766 and
-# PostgreSQL's 32,767 bound parameters.
+# Ids per `IN (…)` list: far below SQLite's 32,766 and PostgreSQL's 32,767 bound
+# parameters. (Multi-row INSERTs are split by SQLAlchemy's insertmanyvalues itself.)
 INSERT_CHUNK = 200
+LEADS = cast(Table, Lead.__table__)
 
 
 async def insert_new_leads(
@@ -37,18 +39,21 @@ async def insert_new_leads(
     Rows go in TikTok-id order, so concurrent batches take PostgreSQL's unique-index locks
     in the same order (no deadlock); a concurrent insert of the same lead waits for the
     first transaction and then does nothing (`ON CONFLICT DO NOTHING`).
+
+    One Core statement executed for many rows: SQLAlchemy's "insertmanyvalues" sends them
+    as multi-row INSERTs (as many rows per statement as the bound-parameter limits allow),
+    from a statement compiled once and cached, not one compiled per batch of values.
     """
-    inserted: list[tuple[uuid.UUID, str]] = []
+    if not rows:
+        return []
     rows = sorted(rows, key=lambda row: row["tiktok_lead_id"])
-    for start in range(0, len(rows), INSERT_CHUNK):
-        statement = (
-            dialect_insert(session)(Lead)
-            .values(rows[start : start + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=[Lead.tiktok_lead_id])
-            .returning(Lead.id, Lead.tiktok_lead_id)
-        )
-        inserted.extend((row_id, lead_id) for row_id, lead_id in await session.execute(statement))
-    return inserted
+    statement = (
+        dialect_insert(session)(LEADS)
+        .on_conflict_do_nothing(index_elements=[LEADS.c.tiktok_lead_id])
+        .returning(LEADS.c.id, LEADS.c.tiktok_lead_id)
+    )
+    result = await session.execute(statement, rows)
+    return [(row_id, lead_id) for row_id, lead_id in result]
 
 
 async def assign_unassigned(
@@ -69,11 +74,16 @@ async def assign_unassigned(
 
 
 async def owned_leads_of_delivery(session: AsyncSession, webhook_event_id: uuid.UUID) -> list[Lead]:
-    """Internal: the leads a lead webhook delivery stored first that belong to a company."""
-    query = select(Lead).where(
-        Lead.webhook_event_id == webhook_event_id,
-        Lead.company_id.is_not(None),
-        Lead.is_test.is_(False),  # a probe's test lead is not announced
+    """Internal: the leads a lead webhook delivery stored first that belong to a company,
+    without their `raw` record (not loaded: what is announced leaves it out)."""
+    query = (
+        select(Lead)
+        .options(defer(Lead.raw, raiseload=True))
+        .where(
+            Lead.webhook_event_id == webhook_event_id,
+            Lead.company_id.is_not(None),
+            Lead.is_test.is_(False),  # a probe's test lead is not announced
+        )
     )
     return list((await session.scalars(query)).all())
 
