@@ -127,3 +127,19 @@ def test_the_package_and_its_runtime_dependencies_are_the_product_only() -> None
     for name in ("python-multipart", "jinja2"):
         assert name not in runtime
         assert f"\n{name}==" not in base_lock
+
+
+def test_httpcore_finds_sniffio_instead_of_searching_for_it_on_every_call() -> None:
+    """httpcore imports sniffio each time it makes a lock (several per request); when it is
+    missing, every attempt searches sys.path again (~1 ms of CPU per upstream call)."""
+    base_lock = (ROOT / "requirements" / "base.lock").read_text().lower()
+    assert "\nsniffio==" in base_lock
+    import sniffio  # noqa: F401 - installed, as the lock says
+    from httpcore._synchronization import current_async_library
+
+    async def library() -> str:
+        return current_async_library()
+
+    import asyncio
+
+    assert asyncio.run(library()) == "asyncio"
