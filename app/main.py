@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from app import __version__
 from app.accounts.endpoints import router as accounts_router
 from app.ads.endpoints import router as ads_router
-from app.api.deps import authenticate_before_body
+from app.api.deps import SECURITY_SCHEMES, authenticate_before_body, needs_principal
 from app.core.config import Settings
 from app.core.cors import FrontendCORSMiddleware
 from app.core.crypto import TokenCipher
@@ -23,7 +23,13 @@ from app.core.limits import BodyGuardMiddleware, declare_request_too_large
 from app.core.logging import configure_logging
 from app.core.migrations import head_revisions
 from app.core.observability import Metrics, RequestContextMiddleware
-from app.core.openapi import TAGS, finish_document, operation_id
+from app.core.openapi import (
+    TAGS,
+    declare_security,
+    finish_document,
+    operation_id,
+    secured_operations,
+)
 from app.core.unhandled import UnhandledErrorMiddleware
 from app.devtools.endpoints import router as devtools_router
 from app.events.endpoints import router as events_router
@@ -192,7 +198,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     generate_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return finish_document(declare_request_too_large(generate_openapi()))
+        document = declare_request_too_large(generate_openapi())
+        secured = secured_operations(app.routes, needs_principal)
+        return finish_document(declare_security(document, SECURITY_SCHEMES, secured))
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

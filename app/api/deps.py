@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Scope
 
@@ -16,6 +17,7 @@ from app.core.config import Settings
 from app.core.crypto import TokenCipher
 from app.core.db import AsyncReadSession, read_scope, session_scope
 from app.core.errors import Unauthorized
+from app.core.openapi import BEARER, COMPANY, SERVICE_KEY
 from app.core.security import (
     AmbiguousCredentials,
     Principal,
@@ -55,30 +57,28 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncReadSession]:
 # trips on PostgreSQL; a write through it raises (`app.core.db.AsyncReadSession`).
 ReadSessionDep = Annotated[AsyncReadSession, Depends(get_read_session, scope="function")]
 
-# The schemes of the OpenAPI document: a CRM user's bearer token, or a service key together
-# with the company it acts for (`app.core.openapi` declares them as these two alternatives).
-_bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="JWT issued by the CRM")
+# The credentials a request may carry (`app.core.openapi` declares them as two
+# alternatives: a CRM user's bearer token, or a service key together with the company it
+# acts for). `get_principal` reads them itself instead of having FastAPI solve them as three
+# dependencies of its own on every authenticated request; the document declares them on
+# every operation that needs a principal (`needs_principal`, `app.main`).
+_bearer = HTTPBearer(auto_error=False, scheme_name=BEARER, description="JWT issued by the CRM")
 _service_key = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,
-    scheme_name="apiKey",
+    scheme_name=SERVICE_KEY,
     description="Internal service key; sent with X-Company-Id",
 )
 _company = APIKeyHeader(
     name="X-Company-Id",
     auto_error=False,
-    scheme_name="companyId",
+    scheme_name=COMPANY,
     description="The company an internal service acts for (with X-API-Key)",
 )
+SECURITY_SCHEMES: tuple[SecurityBase, ...] = (_bearer, _service_key, _company)
 
 
-async def get_principal(
-    request: Request,
-    settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    service_key: Annotated[str | None, Depends(_service_key)],
-    company_header: Annotated[str | None, Depends(_company)],
-) -> Principal:
+async def get_principal(request: Request) -> Principal:
     """Who calls: a bearer token or a service key, never a choice between two credentials.
 
     A request carrying both is what a generated client sends when it is configured with one
@@ -90,12 +90,15 @@ async def get_principal(
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:
         return known
+    settings: Settings = request.app.state.settings
+    bearer = await _bearer(request)
+    service_key = await _service_key(request)
     if service_key and bearer is not None:
         if not hmac.compare_digest(service_key.encode(), bearer.credentials.encode()):
             raise AmbiguousCredentials
         service_key = None
     if service_key:
-        principal = principal_from_service_key(service_key, company_header, settings)
+        principal = principal_from_service_key(service_key, await _company(request), settings)
     elif bearer is not None:
         principal = principal_from_jwt(bearer.credentials, settings)
     else:
@@ -112,6 +115,12 @@ def _needs_principal(dependant: Dependant) -> bool:
     return any(sub.call is get_principal or _needs_principal(sub) for sub in dependant.dependencies)
 
 
+def needs_principal(route: object) -> bool:
+    """Whether a route answers only an authenticated caller (it depends on `PrincipalDep`)."""
+    dependant = getattr(route, "dependant", None)
+    return isinstance(dependant, Dependant) and _needs_principal(dependant)
+
+
 async def authenticate_before_body(scope: Scope) -> None:
     """Credentials before the body: the `before_body` of `app.core.limits.BodyGuardMiddleware`.
 
@@ -119,20 +128,12 @@ async def authenticate_before_body(scope: Scope) -> None:
     needs a principal would parse a stranger's body before answering 401. This resolves the
     principal, exactly as `PrincipalDep` does, when the matched route needs one.
     """
-    route = scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if not isinstance(dependant, Dependant) or not _needs_principal(dependant):
+    if not needs_principal(scope.get("route")):
         return
     request = Request(scope)
     if get_principal in request.app.dependency_overrides:
         return  # replaced (in a test): the override decides, as a dependency
-    await get_principal(
-        request,
-        await get_settings(request),
-        await _bearer(request),
-        await _service_key(request),
-        await _company(request),
-    )
+    await get_principal(request)
 
 
 async def get_optional_tiktok(request: Request) -> TikTokClient | None:

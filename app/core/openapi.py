@@ -19,9 +19,13 @@ are not for API clients carry one of `INTERNAL_TAGS`, so a generator can leave t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from fastapi.routing import APIRoute
+from fastapi.encoders import jsonable_encoder
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security.base import SecurityBase
+from starlette.routing import BaseRoute
 
 from app.core.errors import ErrorResponse, error_codes
 
@@ -108,6 +112,44 @@ def _declare_error_codes(document: dict[str, Any]) -> None:
             "$ref": "#/components/schemas/ErrorCode",
             "description": code.get("description", ""),
         }
+
+
+def declare_security(
+    document: dict[str, Any],
+    schemes: Iterable[SecurityBase],
+    secured: Iterable[tuple[str, str]],
+) -> dict[str, Any]:
+    """Declare the security `schemes`, and `SECURITY` on each `(path, method)` of `secured`:
+    the routes that read their credentials themselves (FastAPI documents only those it
+    solves as dependencies)."""
+    if not (secured := list(secured)):
+        return document
+    components = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    for scheme in schemes:
+        components[scheme.scheme_name] = jsonable_encoder(
+            scheme.model, by_alias=True, exclude_none=True
+        )
+    paths = document.get("paths", {})
+    for path, method in secured:
+        operation = paths.get(path, {}).get(method)
+        if operation is not None:
+            operation["security"] = [dict(requirement) for requirement in SECURITY]
+    return document
+
+
+def secured_operations(
+    routes: Sequence[BaseRoute], needs_credentials: Callable[[object], bool]
+) -> list[tuple[str, str]]:
+    """`(path, method)` of every documented route that `needs_credentials` (routes of
+    included routers as the app serves them: full path, effective dependencies)."""
+    return [
+        (str(route.path_format), method.lower())
+        for route in iter_route_contexts(routes)
+        if isinstance(route.original_route, APIRoute)
+        and route.include_in_schema
+        and needs_credentials(route)
+        for method in sorted(route.methods or ())
+    ]
 
 
 def finish_document(document: dict[str, Any]) -> dict[str, Any]:
