@@ -14,6 +14,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -166,6 +167,37 @@ async def test_at_most_the_configured_number_of_refreshes_are_in_flight(
     # On SQLite a refresh holds the database's one write lock while TikTok answers, so
     # refreshes meet TikTok one at a time whatever the concurrency.
     assert peak == (4 if is_postgres(app) else 1)
+
+
+async def test_claims_run_ahead_of_the_refreshes_a_batch_at_a_time(
+    app, manager, sessionmaker, cipher, token_route, monkeypatch
+) -> None:
+    """A pipeline, not a claim per freed slot: each claim asks for a full batch (the
+    concurrency), and the next is taken while refreshes are still running, so a freed slot
+    finds an account waiting instead of a claim's round trip."""
+    accounts = await seed_due(sessionmaker, cipher, 24)
+    endpoint = FakeTokenEndpoint(set(accounts), delay=0.05)
+    token_route.mock(side_effect=endpoint)
+    limits: list[int] = []
+    in_flight_at_claim: list[int] = []  # refreshes that had reached TikTok at each claim
+    claim = repository.claim_due_for_refresh
+
+    async def recorded(*args: Any, **kwargs: Any) -> list[uuid.UUID]:
+        limits.append(kwargs["limit"])
+        in_flight_at_claim.append(len(endpoint.sent))
+        return await claim(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "claim_due_for_refresh", recorded)
+    assert await one_pass(sessionmaker, manager, concurrency=4) == 24
+
+    await assert_refreshed_once(sessionmaker, accounts, endpoint)
+    assert set(limits) == {4}
+    # 24 accounts in batches of 4, then the short claim that ends the pass.
+    assert len(limits) == 7
+    if is_postgres(app):
+        # The second batch was claimed while the first was still starting (at most half of
+        # it had reached TikTok), not once a slot had come free.
+        assert in_flight_at_claim[1] <= 2
 
 
 async def test_two_replicas_passes_refresh_each_account_exactly_once(

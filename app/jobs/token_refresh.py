@@ -4,8 +4,10 @@ platform's grant); a long-term TikTok for Business token has no refresh token an
 picked. Also forgets consumed OAuth states once they can no longer be replayed.
 
 A pass works until nothing is due, with at most `TOKEN_REFRESH_CONCURRENCY` refreshes in
-flight: each time slots are free it claims that many due accounts and starts their
-refreshes at once, so a storm of due accounts is drained in one pass, not 50 a minute.
+flight, as a pipeline: claims take that many due accounts at a time and run beside the
+refreshes (the next starts once half the previous batch has started), and each slot a
+refresh frees starts the next claimed account at once, without waiting for a claim's round
+trip. A storm of due accounts is drained in one pass, not 50 a minute.
 
 Exactly one refresh per account rests on the token manager, which refreshes under the
 account's row lock (PostgreSQL `FOR UPDATE`, SQLite's write lock) and re-checks that the
@@ -30,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import deque
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -59,7 +62,14 @@ async def refresh_due_tokens(
     renew_refresh_before: timedelta,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> int:
-    """One pass, until nothing is due; returns how many accounts were refreshed."""
+    """One pass, until nothing is due; returns how many accounts were refreshed.
+
+    A pipeline: at most `concurrency` refreshes in flight, each freed slot starting the
+    next claimed account at once. Claims take `concurrency` accounts at a time and run
+    beside the refreshes, the next one as soon as half the previous batch has started: a
+    freed slot does not wait for a claim's round trip, and no account waits leased for
+    more than about `concurrency` refreshes before its own starts.
+    """
     now = utcnow()
     access_before, refresh_before = now + refresh_ahead, now + renew_refresh_before
     slots = asyncio.Semaphore(concurrency)
@@ -80,43 +90,47 @@ async def refresh_due_tokens(
         finally:
             slots.release()
 
+    async def claim() -> list[tuple[uuid.UUID, datetime]]:
+        """The next `concurrency` due accounts after the cursor (one claim at a time)."""
+        nonlocal after
+        claimed_at = utcnow()
+        lease_until = claimed_at + CLAIM_LEASE
+        async with session_scope(sessionmaker) as session:
+            claimed = await repository.claim_due_for_refresh(
+                session,
+                access_before,
+                refresh_before,
+                after=after,
+                limit=concurrency,
+                now=claimed_at,
+                lease_until=lease_until,
+            )
+        if claimed:
+            after = claimed[-1]
+        return [(account_id, lease_until) for account_id in claimed]
+
+    low_water = concurrency // 2
     async with asyncio.TaskGroup() as group:
-        while True:
-            free = await _acquire_free(slots)
-            claimed_at = utcnow()
-            lease_until = claimed_at + CLAIM_LEASE
-            async with session_scope(sessionmaker) as session:
-                claimed = await repository.claim_due_for_refresh(
-                    session,
-                    access_before,
-                    refresh_before,
-                    after=after,
-                    limit=free,
-                    now=claimed_at,
-                    lease_until=lease_until,
-                )
-            for _ in range(free - len(claimed)):
-                slots.release()
-            for account_id in claimed:
+        ready = deque(await claim())
+        more = len(ready) == concurrency  # a short claim: nothing more is due
+        claiming: asyncio.Task[list[tuple[uuid.UUID, datetime]]] | None = None
+        while ready or claiming is not None:
+            if more and claiming is None and len(ready) <= low_water:
+                claiming = group.create_task(claim(), name="refresh-claim")
+            if ready:
+                await slots.acquire()
+                account_id, lease_until = ready.popleft()
                 group.create_task(
                     refresh(account_id, lease_until), name=f"refresh-due-{account_id}"
                 )
-            if len(claimed) < free:
-                break
-            after = claimed[-1]
+            if claiming is not None and (claiming.done() or not ready):
+                batch = await claiming
+                claiming = None
+                ready.extend(batch)
+                more = len(batch) == concurrency
     async with session_scope(sessionmaker) as session:
         await session.execute(delete(ConsumedOAuthState).where(ConsumedOAuthState.expires_at < now))
     return refreshed
-
-
-async def _acquire_free(slots: asyncio.Semaphore) -> int:
-    """Wait for one free slot, then take every other one free now; how many were taken."""
-    await slots.acquire()
-    taken = 1
-    while not slots.locked():
-        await slots.acquire()
-        taken += 1
-    return taken
 
 
 async def _refresh_one(
