@@ -106,14 +106,19 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         if "B3" in only:
             log(f"B3: seeding {args.storm_accounts} connected accounts, then the storm")
-            storm = await refresh.refresh_storm(
-                stack,
-                accounts=args.storm_accounts,
-                latency_ms=args.storm_latency_ms,
-                interval=args.storm_interval,
-                give_up_after=args.storm_timeout,
-            )
-            results["storm"] = storm.as_dict()
+            try:
+                storm = await refresh.refresh_storm(
+                    stack,
+                    accounts=args.storm_accounts,
+                    latency_ms=args.storm_latency_ms,
+                    interval=args.storm_interval,
+                    give_up_after=args.storm_timeout,
+                )
+            except Exception as exc:  # reported; the other figures still count
+                log(f"B3 failed: {exc!r}")
+                results["storm_error"] = repr(exc)[:500]
+            else:
+                results["storm"] = storm.as_dict()
         log("stopping")
     return results
 

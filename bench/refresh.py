@@ -14,6 +14,7 @@ reconnection (a double refresh of a rotated token would flag one).
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from bench.procs import Server
 from bench.stack import READY, Stack
 
 SEED_CONCURRENCY = 8
+SEED_ATTEMPTS = 3
 POLL_SECONDS = 0.25
 # After the last account is refreshed, how long to keep watching for late extra calls.
 SETTLE_SECONDS = 3.0
@@ -63,11 +65,23 @@ async def _seed(stack: Stack, service: Server, count: int) -> None:
         httpx.AsyncClient(base_url=stack.emulator.url, timeout=flows.TIMEOUT) as emulator,
     ):
         users = await flows.emulator_users(emulator)
-        jobs = [
-            # One company per account: a company links a TikTok user once.
-            lambda i=i: flows.connect_tiktok(api, emulator, f"bench-storm-{i}", users[i % 4])
-            for i in range(count)
-        ]
+
+        async def connect(index: int) -> None:
+            # One company per account: a company links a TikTok user once. Seeding is set-up,
+            # not a measurement: a connect that failed (a timeout on a loaded machine) is
+            # tried again with a fresh account, a few times, before the run gives up.
+            for attempt in range(1, SEED_ATTEMPTS + 1):
+                try:
+                    await flows.connect_tiktok(
+                        api, emulator, f"bench-storm-{index}-{attempt}", users[index % 4]
+                    )
+                    return
+                except (RuntimeError, httpx.HTTPError) as exc:
+                    if attempt == SEED_ATTEMPTS:
+                        raise
+                    print(f"  seeding: connect {index} failed ({exc}); again", file=sys.stderr)
+
+        jobs = [lambda i=i: connect(i) for i in range(count)]
         await flows.gather_bounded(jobs, SEED_CONCURRENCY)
 
 

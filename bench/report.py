@@ -101,6 +101,8 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             "delivered_seconds": _median(delivered) if len(delivered) == len(leads) else None,
             "all_new": all(b["status"] == 200 and b["new"] == b["leads"] for b in leads),
         }
+    if results.get("storm_error"):
+        summary.setdefault("problems", []).append(f"B3 failed: {results['storm_error']}")
     storm = results.get("storm")
     if storm and storm["rate_per_second"]:
         summary["storm_extrapolated_seconds"] = round(EXTRAPOLATE_TO / storm["rate_per_second"])
