@@ -153,3 +153,17 @@ def test_the_inbox_retries_rows_alone_only_for_errors_a_row_can_cause() -> None:
     assert _one_rows_fault(StatementError("cannot bind", "INSERT", {}, ValueError("bad")))
     assert not _one_rows_fault(OperationalError("BEGIN", {}, Exception("database is locked")))
     assert not _one_rows_fault(ConnectionResetError("gone"))
+
+
+@pytest.mark.parametrize("steps", [0, 3], ids=["before-it-ran", "while-writing"])
+async def test_callers_are_not_left_waiting_when_the_writer_is_cancelled(steps: int) -> None:
+    writer = Recorder()
+    group: GroupCommit[int, int] = GroupCommit(writer.write)
+    writer.gate.clear()
+    tasks = [asyncio.create_task(group.submit(row)) for row in range(3)]
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    assert group._writer is not None
+    group._writer.cancel()  # the loop is closing
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(result, RuntimeError) for result in results)

@@ -59,6 +59,7 @@ class GroupCommit(Generic[Row, Result]):
         self._queue.append((row, future))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_queued(), name="group-commit")
+            self._writer.add_done_callback(self._writer_done)
         # Shielded: a cancelled caller stops waiting, the write it joined goes on.
         return await asyncio.shield(future)
 
@@ -76,12 +77,23 @@ class GroupCommit(Generic[Row, Result]):
         except BaseException as exc:
             # Cancelled (the loop is closing) or broken: no caller may wait forever.
             for _, future in (*self._batch, *self._queue):
-                _settle(future, exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+                error = exc if isinstance(exc, Exception) else RuntimeError("the writer stopped")
+                _settle(future, error)
             self._queue.clear()
             raise
         finally:
             self._batch = []
             self._writer = None
+
+    def _writer_done(self, task: asyncio.Task[None]) -> None:
+        """A writer cancelled before it ever ran (its own handler never ran either): fail what
+        it was to write rather than leave its callers waiting."""
+        if self._writer is not task:
+            return  # it ran, and settled everything itself
+        self._writer = None
+        for _, future in (*self._batch, *self._queue):
+            _settle(future, RuntimeError("the writer stopped"))
+        self._batch, self._queue = [], []
 
     async def _write_batch(self, batch: list[tuple[Row, asyncio.Future[Result]]]) -> None:
         try:
