@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.audit.models import IntegrationLog
@@ -34,7 +35,8 @@ from app.webhooks.signature import (
     SignedWebhook,
     TimestampStale,
     WebhookVerifier,
-    get_verifier,
+    configured_verifier,
+    verified_webhook,
 )
 from tests.conftest import fake_tiktok_settings, make_settings
 from tiktok_emulator import EmulatorConfig, create_emulator, sign_webhook
@@ -353,9 +355,11 @@ async def test_a_body_over_the_limit_is_413_even_without_a_content_length(
     assert await stored_events(sessionmaker) == []
 
 
-def test_without_a_client_secret_webhooks_are_refused_as_not_configured() -> None:
+async def test_without_a_client_secret_webhooks_are_refused_as_not_configured() -> None:
+    verifier = configured_verifier(make_settings(tiktok_client_id=CLIENT_KEY))
+    request = Request({"type": "http", "method": "POST", "headers": []})
     with pytest.raises(TikTokNotConfigured):
-        get_verifier(make_settings(tiktok_client_id=CLIENT_KEY))
+        await verified_webhook(request, verifier)
 
 
 # Exactly once --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ TikTok user may be linked by several companies.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -35,25 +35,31 @@ SETTLED = (
 _events = cast(Table, InboxEntry.__table__)
 
 
-# The store, built once per dialect: a request only binds its values (no statement to build,
-# and one compiled form in SQLAlchemy's cache per set of columns).
-_INSERTS: dict[str, Any] = {
-    name: dialect.insert(_events)
-    .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
-    .returning(_events.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+def _store_statements(*returning: Any) -> dict[str, Any]:
+    """The store, built once per dialect: `INSERT … ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING …`; a request only binds its values (one compiled form in SQLAlchemy's cache
+    per set of columns)."""
+    return {
+        name: dialect.insert(_events)
+        .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
+        .returning(*returning)
+        for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    }
+
+
+_INSERTS = _store_statements(_events.c.id)
 # The grouped store: many rows, one statement (SQLAlchemy's "insertmanyvalues": multi-row
 # VALUES on both dialects); the dedupe key says which rows were new.
-_BATCH_INSERTS: dict[str, Any] = {
-    name: dialect.insert(_events)
-    .on_conflict_do_nothing(index_elements=[_events.c.dedupe_key])
-    .returning(_events.c.id, _events.c.dedupe_key)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_BATCH_INSERTS = _store_statements(_events.c.id, _events.c.dedupe_key)
 # Columns a row may leave out (a rejected delivery has no event); the grouped statement
 # binds one set of columns for all its rows, so the absent ones are bound as NULL.
 _OPTIONAL_COLUMNS = ("event", "user_openid", "client_key", "create_time", "reason")
+
+
+def _new_row(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An inbox row's values with the defaults of a new one (`source` Login Kit's, a new
+    `id`, no attempt yet) under those given."""
+    return {"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok, **values}
 
 
 async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) -> uuid.UUID | None:
@@ -65,8 +71,7 @@ async def insert_new(executor: AsyncSession | AsyncConnection, **values: Any) ->
     deliveries of one event store it once: on PostgreSQL the second insert waits for the
     first to commit, then does nothing.
     """
-    row = {"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok, **values}
-    result = await executor.execute(_INSERTS[dialect_name(executor)], row)
+    result = await executor.execute(_INSERTS[dialect_name(executor)], _new_row(values))
     inserted: uuid.UUID | None = result.scalar_one_or_none()
     return inserted
 
@@ -81,11 +86,7 @@ async def insert_batch(
     for index, row in enumerate(rows):
         first.setdefault(row["dedupe_key"], index)
         if first[row["dedupe_key"]] == index:
-            values.append(
-                {column: None for column in _OPTIONAL_COLUMNS}
-                | {"id": uuid.uuid4(), "attempts": 0, "source": WebhookSource.tiktok}
-                | row
-            )
+            values.append({column: None for column in _OPTIONAL_COLUMNS} | _new_row(row))
     result = await connection.execute(_BATCH_INSERTS[dialect_name(connection)], values)
     stored = {key: event_id for event_id, key in result.all()}
     return [
@@ -201,11 +202,9 @@ async def linked_accounts(
     return linked
 
 
-async def tiktok_accounts(
-    session: AsyncSession, open_id: str, *, for_update: bool = False
-) -> list[IntegrationAccount]:
-    """Every Login Kit account (any company) linked to this TikTok user, in id order so
-    concurrent lockers take the row locks in the same order."""
+async def lock_tiktok_accounts(session: AsyncSession, open_id: str) -> list[IntegrationAccount]:
+    """Every Login Kit account (any company) linked to this TikTok user, locked, in id order
+    so concurrent lockers take the row locks in the same order."""
     query = (
         select(IntegrationAccount)
         .where(
@@ -214,6 +213,4 @@ async def tiktok_accounts(
         )
         .order_by(IntegrationAccount.id)
     )
-    if for_update:
-        query = locked(query)
-    return list((await session.scalars(query)).all())
+    return list((await session.scalars(locked(query))).all())

@@ -338,7 +338,7 @@ async def _authorization_removed(
     code, words = _removal_reason(event.content)
     data = {"reason": code, "reason_text": words, "webhook_event_id": str(event_id)}
     accounts = (
-        await repository.tiktok_accounts(session, event.user_openid, for_update=True)
+        await repository.lock_tiktok_accounts(session, event.user_openid)
         if event.user_openid
         else []
     )

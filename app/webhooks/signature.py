@@ -137,14 +137,6 @@ def configured_verifier(settings: Settings) -> WebhookVerifier | None:
     )
 
 
-def get_verifier(settings: Settings) -> WebhookVerifier:
-    """The verifier, or `TikTokNotConfigured` (a 503) when the app has no Login Kit secret."""
-    verifier = configured_verifier(settings)
-    if verifier is None:
-        raise TikTokNotConfigured
-    return verifier
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused past `limit` bytes whatever Content-Length claims."""
     declared = request.headers.get("content-length", "")
