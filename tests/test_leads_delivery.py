@@ -366,7 +366,7 @@ async def test_a_zombie_attempt_settles_nothing_after_a_requeue_and_a_new_claim(
 
     zombie = await claim_at(now)
     taken_over = await claim_at(now + lease + timedelta(seconds=1))
-    await worker._settle(taken_over, Outcome("dead", 400, "HTTP 400"))
+    await worker._settle_many([(taken_over, Outcome("dead", 400, "HTTP 400"))])
     if requeue == "replay":
         response = await client.post(f"{DELIVERIES}{delivery_id}/replay/", headers=auth("acme"))
     else:
@@ -376,7 +376,7 @@ async def test_a_zombie_attempt_settles_nothing_after_a_requeue_and_a_new_claim(
     fresh = await claim_at(utcnow() + timedelta(seconds=1))
     assert (zombie.attempt, fresh.attempt) == (1, 1)
 
-    await worker._settle(zombie, Outcome("delivered", 200))
+    await worker._settle_many([(zombie, Outcome("delivered", 200))])
 
     [delivery] = await deliveries(sessionmaker)
     assert (delivery.status, delivery.attempts, delivery.delivered_at) == (
@@ -385,7 +385,7 @@ async def test_a_zombie_attempt_settles_nothing_after_a_requeue_and_a_new_claim(
         None,
     )
     assert delivery.lease_until == fresh.lease_until
-    await worker._settle(fresh, Outcome("delivered", 200))
+    await worker._settle_many([(fresh, Outcome("delivered", 200))])
     [delivery] = await deliveries(sessionmaker)
     assert delivery.status == DeliveryStatus.delivered
 

@@ -1,11 +1,13 @@
 """The OpenAPI document as generated clients need it: ids, tags, security, errors.
 
-FastAPI generates the document from the routes; `finish_document` then states what the
-routes alone cannot:
+FastAPI generates the document from the routes; `declare_security` and `finish_document`
+then state what the routes alone cannot:
 - **security** as two alternatives, `[{bearer: []}, {apiKey: [], companyId: []}]`: a CRM
-  token, or a service key *with* the company it acts for. FastAPI lists every security
-  dependency as an alternative of its own, so a client configured with only a bearer token
-  used to send it as `X-API-Key` too;
+  token, or a service key *with* the company it acts for (`declare_security`, on every
+  operation that needs a principal: `get_principal` reads the credentials itself, so FastAPI
+  sees no security dependency to document; and FastAPI would list each scheme as an
+  alternative of its own, so a client configured with only a bearer token used to send it
+  as `X-API-Key` too);
 - **500** on every operation, in the error shape;
 - **error codes** as the `ErrorCode` enum, every code the service can answer
   (`app.core.errors.error_codes`), so a generated client can switch on `error.code`
@@ -81,12 +83,6 @@ def _error_schema() -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{ErrorResponse.__name__}"}
 
 
-def _declare_security(operation: dict[str, Any]) -> None:
-    names = {name for requirement in operation.get("security", []) for name in requirement}
-    if names & {BEARER, SERVICE_KEY, COMPANY}:
-        operation["security"] = [dict(requirement) for requirement in SECURITY]
-
-
 def _declare_500(operation: dict[str, Any]) -> None:
     operation.setdefault("responses", {}).setdefault(
         "500",
@@ -153,11 +149,10 @@ def secured_operations(
 
 
 def finish_document(document: dict[str, Any]) -> dict[str, Any]:
-    """Security alternatives, 500 everywhere, the error code enum (idempotent)."""
+    """500 everywhere and the error code enum (idempotent)."""
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if isinstance(operation, dict):
-                _declare_security(operation)
                 _declare_500(operation)
     _declare_error_codes(document)
     return document

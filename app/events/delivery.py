@@ -200,10 +200,6 @@ class CrmDeliveryWorker:
             return Outcome("retry", error=error[:MAX_ERROR_LENGTH])
         return classify(response)
 
-    async def _settle(self, claim: Claim, outcome: Outcome) -> None:
-        """Record one outcome (see `_settle_many`)."""
-        await self._settle_many([(claim, outcome)])
-
     async def _settle_many(self, attempts: Sequence[tuple[Claim, Outcome]]) -> None:
         """Record the outcomes of a batch in one transaction, each only if its delivery is
         still this attempt's (not claimed again after a lapsed lease, not replayed): the
