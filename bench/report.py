@@ -59,12 +59,16 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             "b1_sqlite": ("b1_sqlite", "limit_sqlite"),
             "b1_pg_worker": ("b1_pg_worker", "limit_pg"),
             "b2_accounts": ("b2_accounts", "bare"),
+            "b2_accounts_read_limit": ("b2_accounts", "read_limit"),
+            "read_limit": ("read_limit", "bare"),
             "b2_profile": ("b2_profile", "bare"),
             "b2_videos": ("b2_videos", "videos_direct"),
         }
+        # An earlier run's JSON (the committed baseline) may lack runs added since.
         summary["ratios"] = {
             name: round(_median([r[a]["rps"] / r[b]["rps"] for r in rounds]), 4)
             for name, (a, b) in pairs.items()
+            if a in labels and b in labels
         }
         # One connection: what the service adds to each call, with nothing queued.
         summary["videos_overhead_p50_ms"] = round(
@@ -82,10 +86,13 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
                 "rows_stored": sum(r[label]["extra"]["rows_stored"] for r in rounds),
             }
             for label in ("b1_pg", "b1_sqlite", "b1_pg_worker", "limit_pg", "limit_sqlite")
+            if label in labels
         }
-        summary["worker_cpu_ms_per_request"] = round(
-            _median([r["b1_pg_worker"]["extra"]["worker_cpu_ms_per_request"] for r in rounds]), 3
-        )
+        if "b1_pg_worker" in labels:
+            summary["worker_cpu_ms_per_request"] = round(
+                _median([r["b1_pg_worker"]["extra"]["worker_cpu_ms_per_request"] for r in rounds]),
+                3,
+            )
         every_run = [run for r in rounds for run in r.values()]
         summary["problems"] = [
             f"{run['label']}: {problem}" for run in every_run for problem in _problems(run)
@@ -141,6 +148,8 @@ def _rows(summary: dict[str, Any], results: dict[str, Any]) -> list[tuple[str, s
                 "limit_pg",
             ),
         ):
+            if key not in ratios:  # a run from before this figure existed
+                continue
             run = runs[key]
             rows.append(
                 (
@@ -194,6 +203,19 @@ def _rows(summary: dict[str, Any], results: dict[str, Any]) -> list[tuple[str, s
                     f"direct (+{summary['videos_overhead_p50_ms']:.1f} ms)"
                 )
             rows.append((name, today, measured, target))
+        if "b2_accounts_read_limit" in ratios:
+            floor, mine = runs["read_limit"], runs["b2_accounts"]
+            rows.append(
+                (
+                    "B2 accounts list / read limit (one asyncpg SELECT of the page, bare FastAPI)",
+                    "—",
+                    f"{ratios['b2_accounts_read_limit']:.3f}{TIMES} ({mine['rps']:.0f}"
+                    f" vs {floor['rps']:.0f} req/s); the read limit itself is "
+                    f"{ratios['read_limit']:.3f}{TIMES} the bare GET, "
+                    f"p99 {floor['p99_ms']:.1f} ms; {_cpu(mine, floor)}",
+                    "—",
+                )
+            )
     storm = results.get("storm")
     if storm:
         wall = storm["wall_seconds"]
@@ -302,7 +324,8 @@ def render(results: dict[str, Any], before: dict[str, Any] | None = None) -> str
             "Baselines (absolute, this machine, this run; medians): "
             + ", ".join(
                 f"{label} {runs[label]['rps']:.0f} req/s (p99 {runs[label]['p99_ms']:.0f} ms)"
-                for label in ("bare", "limit_pg", "limit_sqlite", "videos_direct")
+                for label in ("bare", "read_limit", "limit_pg", "limit_sqlite", "videos_direct")
+                if label in runs
             )
             + f". wrk used at most {summary['generator_cpu_max']:.0%} of a core.",
         ]

@@ -177,6 +177,7 @@ class Round:
             await self._load(
                 "b2_accounts", stack.service_pg, f"{flows.ACCOUNTS}/", headers=reads.headers
             ),
+            await self._load("read_limit", stack.bare, "/read-limit", headers=reads.headers),
             await self._profile(),
         ]
         # Video list: throughput at full concurrency, then one connection for the latency

@@ -74,7 +74,7 @@ class Stack:
     exits: AsyncExitStack
     emulator: Server = field(init=False)
     crm: Server = field(init=False)
-    bare: Server = field(init=False)  # serves /bare and the PostgreSQL /limit
+    bare: Server = field(init=False)  # serves /bare, /read-limit and the PostgreSQL /limit
     limit_sqlite: Server = field(init=False)
     service_pg: Server = field(init=False)
     service_sqlite: Server = field(init=False)
@@ -112,7 +112,14 @@ class Stack:
         self.emulator = self._uvicorn("emulator", "bench.emulator:create_app", {})
         self.crm = self._uvicorn("crm", "bench.crm:create_app", {})
         self.bare = self._uvicorn(
-            "baseline-pg", "bench.baseline:create_app", {"BENCH_DATABASE": self.pg_limit_dsn}
+            "baseline-pg",
+            "bench.baseline:create_app",
+            {
+                "BENCH_DATABASE": self.pg_limit_dsn,
+                # /read-limit reads the accounts of the service on PostgreSQL (B2).
+                "BENCH_READ_DATABASE": self.pg_service_dsn,
+                "BENCH_JWT_SECRET": JWT_SECRET,
+            },
         )
         self.limit_sqlite = self._uvicorn(
             "baseline-sqlite",
