@@ -333,7 +333,7 @@ async def test_background_sync_leases_due_accounts_once(app, tiktok, sessionmake
         assert row is not None
         row.profile_synced_at = utcnow()
         await session.commit()
-    profiles = ProfileService(app.state.tiktok, app.state.tokens)
+    profiles = ProfileService(app.state.tiktok, app.state.tokens, sessionmaker)
     synced = await sync_due_profiles(
         sessionmaker, profiles, max_age=timedelta(hours=1), requests_per_minute=6000
     )

@@ -73,7 +73,7 @@ def job(
     tokens: TokenManager,
     settings: Settings,
 ) -> PeriodicJob:
-    profiles = ProfileService(tiktok, tokens)
+    profiles = ProfileService(tiktok, tokens, sessionmaker)
 
     async def run_once() -> int:
         return await sync_due_profiles(

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.api.deps import PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, ReadSessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.http import API_PREFIX
 from app.core.params import ISO_8601
@@ -29,9 +29,9 @@ UPSTREAM = error_responses(429, 502, 503)
     "/{account_id}/sync/", responses=UPSTREAM, summary="Pull profile and stats from TikTok now"
 )
 async def sync_account(
-    account_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, profiles: ProfilesDep
+    account_id: uuid.UUID, principal: PrincipalDep, profiles: ProfilesDep
 ) -> ProfileOut:
-    return await profiles.sync(session, principal, account_id)
+    return await profiles.sync(principal, account_id)
 
 
 @router.get(
@@ -41,7 +41,7 @@ async def sync_account(
 )
 async def get_tiktok_profile(
     account_id: uuid.UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     profiles: ProfilesDep,
     settings: SettingsDep,

@@ -7,22 +7,23 @@ import uuid
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.core.queue import Claim, WorkQueue
 from app.profile.models import StatsSnapshot
 
+_LATEST_STATS = (  # built once, like `accounts.repository.get`: it runs on every profile read
+    select(StatsSnapshot)
+    .where(StatsSnapshot.account_id == bindparam("account_id"))
+    .order_by(StatsSnapshot.captured_at.desc(), StatsSnapshot.id.desc())
+    .limit(1)
+)
+
 
 async def latest_stats(session: AsyncSession, account_id: uuid.UUID) -> StatsSnapshot | None:
-    query = (
-        select(StatsSnapshot)
-        .where(StatsSnapshot.account_id == account_id)
-        .order_by(StatsSnapshot.captured_at.desc(), StatsSnapshot.id.desc())
-        .limit(1)
-    )
-    return (await session.scalars(query)).one_or_none()
+    return (await session.scalars(_LATEST_STATS, {"account_id": account_id})).one_or_none()
 
 
 async def stats_since(

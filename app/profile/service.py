@@ -1,8 +1,9 @@
 """Profile, stats and videos of a connected account: read from TikTok, stored, served.
 
-TikTok is always called through the token manager first (it refreshes, and retries once
-on a 401) and before the request's session touches the database, because on SQLite an open
-transaction is the database-wide write lock the token manager may need.
+TikTok is called through the token manager (it refreshes, and retries once on a 401). What
+TikTok answers is stored by `ProfileService.sync` in a short write transaction of its own,
+opened once TikTok has answered; a read of the stored profile takes the request's read
+session, so the common case (a fresh profile) writes nothing and locks nothing.
 """
 
 from __future__ import annotations
@@ -49,9 +50,15 @@ async def login_kit_account(
 
 
 class ProfileService:
-    def __init__(self, tiktok: TikTokClient, tokens: TokenManager) -> None:
+    def __init__(
+        self,
+        tiktok: TikTokClient,
+        tokens: TokenManager,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
         self.tiktok = tiktok
         self.tokens = tokens
+        self.sessionmaker = sessionmaker  # for the short transaction that stores a sync
 
     async def fetch_user(self, account_id: uuid.UUID, company_id: str) -> TikTokUser:
         async def request(token: AccessToken) -> TikTokUser:
@@ -59,14 +66,15 @@ class ProfileService:
 
         return await self.tokens.call(account_id, company_id, request)
 
-    async def sync(
-        self, session: AsyncSession, principal: Principal, account_id: uuid.UUID
-    ) -> ProfileOut:
+    async def sync(self, principal: Principal, account_id: uuid.UUID) -> ProfileOut:
+        """The profile read from TikTok now, stored (committed) before it is returned."""
         user = await self.fetch_user(account_id, principal.company_id)
-        account = await accounts.get(session, principal, account_id)
-        snapshot = store_profile(session, account, user)
-        await session.flush()
-        return profile_of(account, snapshot or await repository.latest_stats(session, account.id))
+        async with session_scope(self.sessionmaker) as session:
+            account = await accounts.get(session, principal, account_id)
+            snapshot = store_profile(session, account, user)
+            await session.flush()
+            stats = snapshot or await repository.latest_stats(session, account.id)
+            return profile_of(account, stats)
 
     async def profile(
         self,
@@ -77,6 +85,8 @@ class ProfileService:
         refresh: bool,
         max_age: timedelta,
     ) -> ProfileOut:
+        """The stored profile (read through `session`, which may be a read session), or,
+        when it is older than `max_age` or `refresh` asks for it, TikTok's (see `sync`)."""
         account = await login_kit_account(session, principal, account_id)
         synced_at = account.profile_synced_at
         connected = account.status == AccountStatus.connected
@@ -87,10 +97,10 @@ class ProfileService:
             if synced_at is None:
                 raise AccountNotConnected("The account has never been synced from TikTok.")
             return profile_of(account, await repository.latest_stats(session, account.id))
-        # End this read-only transaction before TikTok is called (see the module docstring).
+        # The session's connection goes back to the pool while TikTok is called.
         await session.rollback()
         try:
-            return await self.sync(session, principal, account_id)
+            return await self.sync(principal, account_id)
         except (TikTokUnavailable, TikTokRateLimited):
             # An automatic refresh that fails falls back to what is stored; an explicit
             # `refresh=true` reports the failure.
