@@ -17,16 +17,21 @@ from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.core.pagination import decode_cursor
 from app.core.queue import WorkQueue
 
+# Built once: every account-scoped request reads its account, and building the statement
+# (and its cache key) again on each call cost more than running it.
+_GET = select(IntegrationAccount).where(
+    IntegrationAccount.id == bindparam("account_id"),
+    IntegrationAccount.company_id == bindparam("company_id"),
+)
+_GET_FOR_UPDATE = _GET.with_for_update()
+
 
 async def get(
     session: AsyncSession, company_id: str, account_id: uuid.UUID, *, for_update: bool = False
 ) -> IntegrationAccount | None:
-    query = select(IntegrationAccount).where(
-        IntegrationAccount.id == account_id, IntegrationAccount.company_id == company_id
-    )
-    if for_update:
-        query = query.with_for_update()
-    return (await session.scalars(query)).one_or_none()
+    query = _GET_FOR_UPDATE if for_update else _GET
+    values = {"account_id": account_id, "company_id": company_id}
+    return (await session.scalars(query, values)).one_or_none()
 
 
 # What the API shows of an account (`AccountOut`): read with Core, as rows, on the hot list.
