@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from app.profile.service import ProfileService
 from app.tiktok.schemas import TokenSet
 from app.tokens import store
 from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings
+from tests.test_read_sessions import PROMPTLY, writer_holding_the_lock
 
 TIKTOK = FAKE_TIKTOK
 API = "/api/integrations/accounts/"
@@ -112,6 +114,25 @@ async def test_sync_stores_profile_and_a_stats_snapshot(client, auth, app, tikto
     stored = await client.get(f"{API}{account_id}/tiktok-profile/", headers=auth())
     assert stored.json() == profile
     assert tiktok["user_info"].call_count == 1  # fresh enough: served from the database
+
+
+async def test_a_fresh_stored_profile_is_read_while_another_connection_holds_the_write_lock(
+    client, auth, app, tiktok, database_url
+) -> None:
+    """A stored profile young enough to serve is a pure read: on SQLite it takes no write
+    lock (a writer holding it does not delay the answer), and TikTok is not called."""
+    account_id = await connected_account(app)
+    synced = await client.post(f"{API}{account_id}/sync/", headers=auth())
+    assert synced.status_code == 200, synced.text
+
+    async with writer_holding_the_lock(database_url):
+        stored = await asyncio.wait_for(
+            client.get(f"{API}{account_id}/tiktok-profile/", headers=auth()), PROMPTLY
+        )
+
+    assert stored.status_code == 200
+    assert stored.json() == synced.json()
+    assert tiktok["user_info"].call_count == 1
 
 
 async def test_only_fields_of_granted_scopes_are_requested(client, auth, app, tiktok) -> None:

@@ -26,7 +26,7 @@ PROMPTLY = 10.0
 
 
 @asynccontextmanager
-async def _writer_holding_the_lock(database_url: str) -> AsyncIterator[None]:
+async def writer_holding_the_lock(database_url: str) -> AsyncIterator[None]:
     """Another connection in the middle of a write transaction that blocks every writer:
     SQLite's write lock (BEGIN IMMEDIATE), or PostgreSQL's EXCLUSIVE table lock (which
     admits plain SELECTs only)."""
@@ -59,7 +59,7 @@ async def test_read_routes_answer_while_another_connection_holds_the_write_lock(
     assert created.status_code == 201
     account_id = created.json()["id"]
 
-    async with _writer_holding_the_lock(database_url):
+    async with writer_holding_the_lock(database_url):
         listed, read, logs = await asyncio.wait_for(
             asyncio.gather(
                 client.get(API, headers=auth()),
