@@ -48,6 +48,7 @@ INSERT = (
 Store = Callable[[str, str], Awaitable[None]]
 Read = Callable[[str], Awaitable[list[asyncpg.Record]]]
 PAGE = 50  # the service's default page size
+REMEMBERED_TOKENS = 4096  # the service's bound on verified tokens it remembers
 LISTED = (
     "id, platform, name, status, external_id, username, display_name, avatar_url, "
     "granted_scopes, access_token_expires_at, refresh_token_expires_at, connected_at, "
@@ -142,7 +143,8 @@ def create_app() -> FastAPI:
     opened = _postgres(database) if database.startswith("postgresql://") else _sqlite(database)
     read_database = os.environ.get("BENCH_READ_DATABASE")
     jwt_secret = os.environ.get("BENCH_JWT_SECRET", "")
-    companies: dict[str, str] = {}  # verified bearer token -> its company
+    # Verified bearer token -> (its company, its exp), bounded like the service's cache.
+    companies: dict[str, tuple[str, float]] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -169,14 +171,16 @@ def create_app() -> FastAPI:
     @app.get("/read-limit", response_model=None)
     async def read_limit(request: Request) -> Response:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
-        company = companies.get(token)
-        if company is None:
+        known = companies.get(token)
+        if known is None or known[1] <= time.time():  # its exp checked on every use
             try:
                 claims = jwt.decode(token, jwt_secret, algorithms=["HS256"])
             except jwt.PyJWTError:
                 return JSONResponse({"error": "invalid_token"}, status_code=401)
-            company = companies[token] = claims["company_id"]
-        rows = await request.app.state.read(company)
+            if len(companies) >= REMEMBERED_TOKENS:
+                companies.clear()
+            known = companies[token] = (claims["company_id"], float(claims["exp"]))
+        rows = await request.app.state.read(known[0])
         page = {"items": [_item(row) for row in rows[:PAGE]], "next_cursor": None}
         # pydantic-core's serializer (the service's too) writes the UUIDs and timestamps.
         return Response(to_json(page), media_type="application/json")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -195,6 +197,38 @@ def auth() -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {make_token(company, **claims)}"}
 
     return headers
+
+
+# Generous: a bound so a regression fails instead of hanging for the 30 s busy timeout, not
+# a measure of speed.
+PROMPTLY = 10.0
+
+
+@asynccontextmanager
+async def writer_holding_the_lock(database_url: str) -> AsyncIterator[None]:
+    """Another connection in the middle of a write transaction that blocks every writer:
+    SQLite's write lock (BEGIN IMMEDIATE), or PostgreSQL's EXCLUSIVE table lock (which
+    admits plain SELECTs only)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(str(url.database), isolation_level=None, timeout=0)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            yield
+        finally:
+            connection.rollback()
+            connection.close()
+        return
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(
+                text("LOCK TABLE integration_accounts IN EXCLUSIVE MODE NOWAIT")
+            )
+            yield
+            await connection.rollback()
+    finally:
+        await engine.dispose()
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

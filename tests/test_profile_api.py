@@ -19,8 +19,7 @@ from app.profile.models import StatsSnapshot
 from app.profile.service import ProfileService
 from app.tiktok.schemas import TokenSet
 from app.tokens import store
-from tests.conftest import FAKE_TIKTOK, fake_tiktok_settings
-from tests.test_read_sessions import PROMPTLY, writer_holding_the_lock
+from tests.conftest import FAKE_TIKTOK, PROMPTLY, fake_tiktok_settings, writer_holding_the_lock
 
 TIKTOK = FAKE_TIKTOK
 API = "/api/integrations/accounts/"
@@ -265,6 +264,32 @@ async def test_account_not_connected_is_409(client, auth, tiktok) -> None:
         assert response.json()["error"]["code"] == "account_not_connected"
 
 
+async def test_a_disconnected_account_serves_its_stored_profile_but_not_a_refresh(
+    client, auth, app, tiktok, sessionmaker
+) -> None:
+    """Synced, then disconnected: the stored profile is still served, however old (TikTok
+    is not asked), but `refresh=true` is 409 `account_not_connected`."""
+    account_id = await connected_account(app)
+    synced = await client.post(f"{API}{account_id}/sync/", headers=auth())
+    assert synced.status_code == 200
+    async with sessionmaker() as session:
+        row = await session.get(IntegrationAccount, uuid.UUID(account_id))
+        assert row is not None
+        row.status = AccountStatus.disconnected
+        row.profile_synced_at = utcnow() - timedelta(days=1)
+        await session.commit()
+
+    stored = await client.get(f"{API}{account_id}/tiktok-profile/", headers=auth())
+    assert stored.status_code == 200
+    assert stored.json()["display_name"] == synced.json()["display_name"]
+    refreshed = await client.get(
+        f"{API}{account_id}/tiktok-profile/", params={"refresh": "true"}, headers=auth()
+    )
+    assert refreshed.status_code == 409
+    assert refreshed.json()["error"]["code"] == "account_not_connected"
+    assert tiktok["user_info"].call_count == 1
+
+
 async def test_another_companys_account_is_404(client, auth, app, tiktok) -> None:
     account_id = await connected_account(app)
     for method, path in (("POST", "sync/"), ("GET", "tiktok-videos/"), ("GET", "tiktok-profile/")):
@@ -355,13 +380,9 @@ async def test_background_sync_leases_due_accounts_once(app, tiktok, sessionmake
         row.profile_synced_at = utcnow()
         await session.commit()
     profiles = ProfileService(app.state.tiktok, app.state.tokens, sessionmaker)
-    synced = await sync_due_profiles(
-        sessionmaker, profiles, max_age=timedelta(hours=1), requests_per_minute=6000
-    )
+    synced = await sync_due_profiles(profiles, max_age=timedelta(hours=1), requests_per_minute=6000)
     assert synced == 1
-    again = await sync_due_profiles(
-        sessionmaker, profiles, max_age=timedelta(hours=1), requests_per_minute=6000
-    )
+    again = await sync_due_profiles(profiles, max_age=timedelta(hours=1), requests_per_minute=6000)
     assert again == 0
     async with sessionmaker() as session:
         snapshots = (await session.scalars(select(StatsSnapshot))).all()

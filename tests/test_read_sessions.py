@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -18,38 +16,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
 from app.core.db import AsyncReadSession, ReadOnlySessionError
+from tests.conftest import PROMPTLY, writer_holding_the_lock
 
 API = "/api/integrations/accounts/"
-# Generous: a bound so a regression fails instead of hanging for the 30 s busy timeout, not
-# a measure of speed.
-PROMPTLY = 10.0
-
-
-@asynccontextmanager
-async def writer_holding_the_lock(database_url: str) -> AsyncIterator[None]:
-    """Another connection in the middle of a write transaction that blocks every writer:
-    SQLite's write lock (BEGIN IMMEDIATE), or PostgreSQL's EXCLUSIVE table lock (which
-    admits plain SELECTs only)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        connection = sqlite3.connect(str(url.database), isolation_level=None, timeout=0)
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            yield
-        finally:
-            connection.rollback()
-            connection.close()
-        return
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(
-                text("LOCK TABLE integration_accounts IN EXCLUSIVE MODE NOWAIT")
-            )
-            yield
-            await connection.rollback()
-    finally:
-        await engine.dispose()
 
 
 async def test_read_routes_answer_while_another_connection_holds_the_write_lock(

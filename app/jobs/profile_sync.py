@@ -19,7 +19,7 @@ from app.core.db import session_scope, utcnow
 from app.core.errors import AppError
 from app.core.jobs import PeriodicJob
 from app.profile import repository
-from app.profile.service import ProfileService, sync_account_in_background
+from app.profile.service import ProfileService
 from app.tiktok.client import TikTokClient
 from app.tokens.manager import TokenManager
 
@@ -29,7 +29,6 @@ LEASE = timedelta(minutes=10)
 
 
 async def sync_due_profiles(
-    sessionmaker: async_sessionmaker[AsyncSession],
     profiles: ProfileService,
     *,
     max_age: timedelta,
@@ -37,7 +36,7 @@ async def sync_due_profiles(
 ) -> int:
     """One pass: sync up to a batch of accounts; returns how many were synced."""
     now = utcnow()
-    async with session_scope(sessionmaker) as session:
+    async with session_scope(profiles.sessionmaker) as session:
         claimed = await repository.claim_due_for_sync(
             session, now - max_age, now, now + LEASE, BATCH_SIZE
         )
@@ -47,7 +46,7 @@ async def sync_due_profiles(
         if index:
             await asyncio.sleep(spacing * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
         try:
-            if await sync_account_in_background(sessionmaker, profiles, claim):
+            if await profiles.sync_claimed(claim):
                 synced += 1
             else:
                 logger.info(
@@ -77,7 +76,6 @@ def job(
 
     async def run_once() -> int:
         return await sync_due_profiles(
-            sessionmaker,
             profiles,
             max_age=timedelta(seconds=settings.profile_sync_interval_seconds),
             requests_per_minute=settings.profile_sync_requests_per_minute,

@@ -23,6 +23,7 @@ from app.api.deps import (
     OptionalTikTokDep,
     PrincipalDep,
     SessionDep,
+    SessionmakerDep,
     SettingsDep,
 )
 from app.core.config import Settings
@@ -264,6 +265,7 @@ async def oauth_start(
 async def oauth_callback(
     request: Request,
     session: SessionDep,
+    sessionmaker: SessionmakerDep,
     settings: SettingsDep,
     codec: CodecDep,
     tiktok: OptionalTikTokDep,
@@ -285,9 +287,7 @@ async def oauth_callback(
         # Not configured (production without TIKTOK_CLIENT_ID): still back to the frontend.
         result = service.CallbackResult(_account_of(codec, cookie, state), TikTokNotConfigured.code)
     else:
-        callbacks = service.CallbackService(
-            session, request.app.state.sessionmaker, settings, codec, tiktok, cipher
-        )
+        callbacks = service.CallbackService(session, sessionmaker, settings, codec, tiktok, cipher)
         result = await callbacks.finish(params, cookie)
     return _finish(settings, codec, cookie, state, result)
 

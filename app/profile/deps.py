@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from fastapi import Depends
 
-from app.api.deps import TikTokDep
+from app.api.deps import SessionmakerDep, TikTokDep
 from app.profile.service import ProfileService
 from app.tokens.deps import TokensDep
 
 
-async def get_profiles(request: Request, tiktok: TikTokDep, tokens: TokensDep) -> ProfileService:
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+async def get_profiles(
+    tiktok: TikTokDep, tokens: TokensDep, sessionmaker: SessionmakerDep
+) -> ProfileService:
     return ProfileService(tiktok, tokens, sessionmaker)
 
 

@@ -17,7 +17,7 @@ from app.accounts import repository as accounts_repository
 from app.accounts import service as accounts
 from app.accounts.errors import AccountNotConnected, NotALoginKitAccount
 from app.accounts.models import AccountStatus, IntegrationAccount, Platform
-from app.core.db import session_scope, utcnow
+from app.core.db import AsyncReadSession, session_scope, utcnow
 from app.core.queue import Claim
 from app.core.security import Principal
 from app.profile import repository
@@ -76,9 +76,24 @@ class ProfileService:
             stats = snapshot or await repository.latest_stats(session, account.id)
             return profile_of(account, stats)
 
+    async def sync_claimed(self, claim: Claim) -> bool:
+        """Background sync of one leased account (a claim of `repository.SYNC`): TikTok
+        first, then, in one short transaction, the lease released and the profile stored.
+        False when the lease was lost meanwhile (nothing stored); TikTok errors are the
+        caller's to log."""
+        company_id: str = claim.row["company_id"]
+        user = await self.fetch_user(claim.id, company_id)
+        async with session_scope(self.sessionmaker) as session:
+            if not await repository.release_synced(session, claim):
+                return False
+            account = await accounts_repository.get(session, company_id, claim.id)
+            if account is not None:
+                store_profile(session, account, user)
+        return True
+
     async def profile(
         self,
-        session: AsyncSession,
+        session: AsyncReadSession,
         principal: Principal,
         account_id: uuid.UUID,
         *,
@@ -214,20 +229,3 @@ def video_of(video: Video) -> VideoOut:
         share_count=video.share_count,
         created_at=created,
     )
-
-
-async def sync_account_in_background(
-    sessionmaker: async_sessionmaker[AsyncSession], service: ProfileService, claim: Claim
-) -> bool:
-    """Background sync of one leased account (a claim of `repository.SYNC`): TikTok first,
-    then, in one short transaction, the lease released and the profile stored. False when
-    the lease was lost meanwhile (nothing stored); TikTok errors are the caller's to log."""
-    company_id: str = claim.row["company_id"]
-    user = await service.fetch_user(claim.id, company_id)
-    async with session_scope(sessionmaker) as session:
-        if not await repository.release_synced(session, claim):
-            return False
-        account = await accounts_repository.get(session, company_id, claim.id)
-        if account is not None:
-            store_profile(session, account, user)
-    return True
