@@ -51,6 +51,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--storm-timeout", type=float, default=300.0)
     parser.add_argument(
+        "--storm-concurrency",
+        type=int,
+        default=None,
+        help="B3: TOKEN_REFRESH_CONCURRENCY per process (default: the service's, 10)",
+    )
+    parser.add_argument(
         "--only", default="B1,B2,B3,B4", help="comma-separated subset (B5 rides on B1/B2)"
     )
     parser.add_argument(
@@ -113,6 +119,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     latency_ms=args.storm_latency_ms,
                     interval=args.storm_interval,
                     give_up_after=args.storm_timeout,
+                    concurrency=args.storm_concurrency,
                 )
             except Exception as exc:  # reported; the other figures still count
                 log(f"B3 failed: {exc!r}")

@@ -40,6 +40,7 @@ class Storm:
     processes: int
     upstream_latency_ms: int
     refresh_interval_s: float
+    concurrency: int | None  # TOKEN_REFRESH_CONCURRENCY per process; None: the default
     seed_seconds: float
     wall_seconds: float | None  # None: not all refreshed before the timeout
     refreshed: int
@@ -93,10 +94,15 @@ async def refresh_storm(
     interval: float,
     give_up_after: float,
     processes: int = 2,
+    concurrency: int | None = None,
 ) -> Storm:
+    """`concurrency`: TOKEN_REFRESH_CONCURRENCY of each process (None: the service's
+    default, what the issue's figure is measured with)."""
     dsn = await stack.database()
     await asyncio.to_thread(db.migrate, db.sqlalchemy_url(dsn), stack.workdir)
     settings = {"TOKEN_REFRESH_INTERVAL_SECONDS": str(interval)}
+    if concurrency is not None:
+        settings["TOKEN_REFRESH_CONCURRENCY"] = str(concurrency)
     services = [
         stack.service(f"storm-{n}", db.sqlalchemy_url(dsn), business=False, extra=settings)
         for n in range(processes)
@@ -141,6 +147,7 @@ async def refresh_storm(
         processes=processes,
         upstream_latency_ms=latency_ms,
         refresh_interval_s=interval,
+        concurrency=concurrency,
         seed_seconds=round(seed_seconds, 1),
         wall_seconds=round(wall, 2) if wall is not None else None,
         refreshed=progress["refreshed"],

@@ -226,7 +226,13 @@ def _rows(summary: dict[str, Any], results: dict[str, Any]) -> list[tuple[str, s
                 f"{storm['upstream_latency_ms']} ms upstream",
                 ISSUE_TODAY["storm"],
                 f"{done} for {storm['accounts']:,} ({storm['rate_per_second']:.1f}/s, job "
-                f"interval {storm['refresh_interval_s']:g} s); "
+                f"interval {storm['refresh_interval_s']:g} s"
+                + (
+                    f", TOKEN_REFRESH_CONCURRENCY={storm['concurrency']}"
+                    if storm.get("concurrency")
+                    else ""
+                )
+                + "); "
                 f"{storm['upstream_refresh_calls']:,} upstream refresh calls, "
                 f"{storm['double_refreshes']} double, {storm['reauth_required']} flagged",
                 TARGET["storm"],
