@@ -48,8 +48,7 @@ SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessio
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with session_scope(sessionmaker) as session:
+    async with session_scope(await get_sessionmaker(request)) as session:
         yield session
 
 

@@ -58,7 +58,8 @@ class ProfileService:
     ) -> None:
         self.tiktok = tiktok
         self.tokens = tokens
-        self.sessionmaker = sessionmaker  # for the short transaction that stores a sync
+        # Its own short write transactions: storing a sync, claiming due accounts.
+        self.sessionmaker = sessionmaker
 
     async def fetch_user(self, account_id: uuid.UUID, company_id: str) -> TikTokUser:
         async def request(token: AccessToken) -> TikTokUser:
